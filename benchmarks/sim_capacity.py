@@ -1,0 +1,170 @@
+"""Capacity of the Jira Cloud simulator: peak memory serving the large tenant, and small requests per second.
+
+    .venv/bin/python benchmarks/sim_capacity.py                       # large tenant, 20,000 issues touched, 10 s load
+    .venv/bin/python benchmarks/sim_capacity.py --scale standard --touch 5000 --seconds 5
+
+Phase 1 (memory): start `python -m jira_assets.simulator --scale large --burst-limit 0`, then page through
+`search/jql` with fields=*all (the connector's full load), fetch the changelogs of those issues with
+`changelog/bulkfetch`, and list every board's issues; the simulator's RSS is sampled every 50 ms (psutil) and the
+peak is reported. Phase 2 (throughput): `--clients` concurrent keep-alive connections (httpx.AsyncClient, split over
+`--procs` load processes) request small endpoints (serverInfo, statuscategory, status, issuetype, myself,
+issueLinkType) for `--seconds`; requests/s = completed 200s / elapsed. The burst limiter is off (`--burst-limit 0`)
+because Jira's 100 requests/s per endpoint would otherwise be what is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from jira_assets.simulator.process import running_simulator  # noqa: E402
+
+AUTH = ("demo@example.com", "demo-token")
+SMALL = ["/rest/api/2/serverInfo", "/rest/api/2/statuscategory", "/rest/api/2/status", "/rest/api/2/issuetype",
+         "/rest/api/2/myself", "/rest/api/2/issueLinkType"]
+
+
+class PeakRss:
+    def __init__(self, pid: int):
+        self.proc = psutil.Process(pid)
+        self.peak = 0
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.peak = max(self.peak, self.proc.memory_info().rss)
+            except psutil.Error:
+                return
+            time.sleep(0.05)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._t.join()
+        return self.peak
+
+
+def touch(url: str, n_issues: int) -> dict:
+    c = httpx.Client(base_url=url, auth=AUTH, timeout=300)
+    jql = 'updated >= "1970-01-01 00:00" ORDER BY updated ASC, id ASC'
+    ids: list[str] = []
+    token = None
+    t0 = time.perf_counter()
+    pages = 0
+    while len(ids) < n_issues:
+        body = c.post("/rest/api/2/search/jql", json={"jql": jql, "fields": ["*all"], "maxResults": 5000,
+                                                       **({"nextPageToken": token} if token else {})}).json()
+        ids.extend(i["id"] for i in body["issues"])
+        pages += 1
+        token = body.get("nextPageToken")
+        if not token:
+            break
+    search_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    histories = 0
+    for k in range(0, len(ids), 1000):
+        tok = None
+        while True:
+            body = c.post("/rest/api/2/changelog/bulkfetch", json={"issueIdsOrKeys": ids[k:k + 1000],
+                                                                  "maxResults": 10000,
+                                                                  **({"nextPageToken": tok} if tok else {})}).json()
+            histories += sum(len(g["changeHistories"]) for g in body["issueChangeLogs"])
+            tok = body.get("nextPageToken")
+            if not tok:
+                break
+    changelog_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    board_issues = 0
+    boards = c.get("/rest/agile/1.0/board", params={"maxResults": 50}).json()["values"]
+    for b in boards[:6]:
+        tok = None
+        while True:
+            body = c.get(f"/rest/software/1.0/board/{b['id']}/issue",
+                         params={"fields": "key,updated,status,issuetype,sprint,closedSprints,flagged,epic",
+                                 "maxResults": 5000, **({"nextPageToken": tok} if tok else {})}).json()
+            board_issues += len(body["issues"])
+            tok = body.get("nextPageToken")
+            if not tok:
+                break
+    boards_s = time.perf_counter() - t0
+    return {"issues": len(ids), "search_pages": pages, "search_s": round(search_s, 1), "histories": histories,
+            "changelog_s": round(changelog_s, 1), "board_issues": board_issues, "boards_s": round(boards_s, 1)}
+
+
+async def _load(url: str, clients: int, seconds: float, offset: int) -> tuple[int, int]:
+    ok = err = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, auth=AUTH, limits=limits, timeout=30) as c:
+        async def worker(k: int) -> None:
+            nonlocal ok, err
+            i = k + offset
+            while time.perf_counter() < deadline:
+                r = await c.get(SMALL[i % len(SMALL)])
+                i += 1
+                if r.status_code == 200:
+                    ok += 1
+                else:
+                    err += 1
+        await asyncio.gather(*(worker(k) for k in range(clients)))
+    return ok, err
+
+
+def _load_proc(url: str, clients: int, seconds: float, offset: int, q) -> None:
+    q.put(asyncio.run(_load(url, clients, seconds, offset)))
+
+
+def throughput(url: str, clients: int, procs: int, seconds: float) -> dict:
+    q = mp.get_context("spawn").Queue()
+    ps = [mp.get_context("spawn").Process(target=_load_proc, args=(url, max(1, clients // procs), seconds, k, q))
+          for k in range(procs)]
+    t0 = time.perf_counter()
+    for p in ps:
+        p.start()
+    results = [q.get() for _ in ps]
+    for p in ps:
+        p.join()
+    elapsed = time.perf_counter() - t0
+    ok = sum(r[0] for r in results)
+    err = sum(r[1] for r in results)
+    # elapsed includes process start-up, so this slightly understates the rate
+    return {"ok": ok, "errors": err, "seconds": round(elapsed, 1), "requests_per_s": round(ok / seconds)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", default="large", choices=("demo", "standard", "large"))
+    ap.add_argument("--touch", type=int, default=20_000, help="issues to page through with fields=*all")
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--procs", type=int, default=2, help="load-generating processes")
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    with running_simulator(["--scale", args.scale, "--burst-limit", "0"], startup_timeout=300) as (url, proc):
+        startup = time.perf_counter() - t0
+        rss = PeakRss(proc.pid)
+        time.sleep(0.2)
+        idle = rss.peak
+        touched = touch(url, args.touch)
+        peak = rss.stop()
+        print(f"simulator --scale {args.scale}: ready in {startup:.1f} s, RSS after start-up {idle / 2**20:.0f} MiB, "
+              f"peak RSS while serving {peak / 2**20:.0f} MiB")
+        print(f"  touched: {touched}")
+        tp = throughput(url, args.clients, args.procs, args.seconds)
+        print(f"  small requests: {tp['requests_per_s']} requests/s with {args.clients} keep-alive connections "
+              f"from {args.procs} processes over {args.seconds:.0f} s ({tp['ok']} ok, {tp['errors']} errors)")
+
+
+if __name__ == "__main__":
+    main()

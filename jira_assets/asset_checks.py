@@ -1,0 +1,325 @@
+"""Asset checks: is every table sound? One check op per table, run right after it is materialized.
+
+| check | on | fails when | severity |
+|---|---|---|---|
+| `primary_key_unique_not_null` | every table | a primary-key column is null, or two rows share a key | ERROR |
+| `parent_exists` | child tables | a row's parent key (e.g. `issue_id`) is not in the parent table | WARN |
+| `row_count_matches_jira` | issue_search | the lake's row count differs from Jira's approximate count for the same JQL by more than the tolerance | WARN |
+
+Every failure says what is wrong in its description and metadata (counts and up to 10 offending keys).
+
+parent_exists is a warning: a child fetched independently of its parent (worklogs come from worklog/updated) can
+briefly hold rows of an issue created after issue_search ran; the next incremental run closes the gap.
+
+row_count_matches_jira compares like with like: Jira's `POST search/approximate-count` for issue_search's JQL
+restricted to `created < M`, where M is the minute of the newest `created` in the lake, against the lake's rows with
+`created < M`. Issues created after the sync are therefore never counted on one side only. The count is approximate
+(Jira's search index is eventually consistent), so the difference may be up to JIRA_ASSETS_COUNT_TOLERANCE:
+`0.1%` of Jira's count by default (rounded up), or an absolute number of rows (`5`) or a percentage (`0.5%`).
+A lake with more rows than Jira usually holds issues deleted in Jira since the last deletion census.
+"""
+
+
+
+import math
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckKey,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetKey,
+    MetadataValue,
+    ResourceParam,
+    multi_asset_check,
+)
+
+from jira_assets.endpoints import BY_NAME, EndpointSpec
+from jira_assets.lake.io_manager import IcebergIOManager
+from jira_assets.resources import JiraResource
+
+PRIMARY_KEY_CHECK = "primary_key_unique_not_null"
+PARENT_CHECK = "parent_exists"
+COUNT_CHECK = "row_count_matches_jira"
+
+ENV_COUNT_TOLERANCE = "JIRA_ASSETS_COUNT_TOLERANCE"
+DEFAULT_COUNT_TOLERANCE = "0.1%"
+SAMPLE = 10
+
+
+@dataclass
+class Outcome:
+    """A check's verdict before it becomes an AssetCheckResult (plain data, easy to test)."""
+
+    passed: bool
+    description: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    severity: AssetCheckSeverity = AssetCheckSeverity.ERROR
+
+    def result(self, asset: str, check: str) -> AssetCheckResult:
+        return AssetCheckResult(
+            asset_key=AssetKey(asset), check_name=check, passed=self.passed, severity=self.severity,
+            description=self.description, metadata=self.metadata,
+        )
+
+
+def _md_rows(rows: list[dict[str, Any]]) -> MetadataValue:
+    if not rows:
+        return MetadataValue.md("(none)")
+    names = list(rows[0])
+    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+    for row in rows:
+        lines.append("| " + " | ".join("null" if row[n] is None else str(row[n]).replace("|", "\\|")
+                                       for n in names) + " |")
+    return MetadataValue.md("\n".join(lines))
+
+
+# ---- the verdicts (pure functions of Arrow data) ---------------------------------------------------------------
+
+
+def primary_key_outcome(table: pa.Table, key_columns: Sequence[str]) -> Outcome:
+    """Every key column non-null, and no two rows with the same key."""
+    keys = ", ".join(key_columns)
+    missing = [c for c in key_columns if c not in table.column_names]
+    if missing:
+        return Outcome(False, f"the table has no primary-key column {', '.join(missing)}", {"primary_key": keys})
+    nulls = {c: table.column(c).null_count for c in key_columns}
+    null_rows = int(pc.sum(pc.or_kleene(*[pc.is_null(table.column(c)) for c in key_columns])
+                          if len(key_columns) > 1 else pc.is_null(table.column(key_columns[0]))).as_py() or 0)
+    counts = table.select(list(key_columns)).group_by(list(key_columns)).aggregate([([], "count_all")])
+    dup_groups = counts.filter(pc.greater(counts.column("count_all"), 1))
+    extra_rows = int(pc.sum(pc.subtract(dup_groups.column("count_all"), 1)).as_py() or 0) if dup_groups.num_rows else 0
+    metadata: dict[str, Any] = {
+        "primary_key": keys,
+        "rows": table.num_rows,
+        "rows_with_null_key": null_rows,
+        "duplicate_keys": dup_groups.num_rows,
+        "duplicate_rows": extra_rows,
+    }
+    if null_rows == 0 and dup_groups.num_rows == 0:
+        return Outcome(True, f"{table.num_rows} rows, each with a distinct non-null ({keys})", metadata)
+    problems = []
+    if null_rows:
+        per_column = ", ".join(f"{c}: {n}" for c, n in nulls.items() if n)
+        problems.append(f"{null_rows} rows have a null primary-key column ({per_column})")
+    if dup_groups.num_rows:
+        sample = dup_groups.sort_by([("count_all", "descending")]).slice(0, SAMPLE).to_pylist()
+        metadata["duplicate_key_sample"] = _md_rows([{**{c: r[c] for c in key_columns}, "rows": r["count_all"]}
+                                                     for r in sample])
+        problems.append(f"{dup_groups.num_rows} keys appear more than once ({extra_rows} surplus rows)")
+    return Outcome(False, f"primary key ({keys}) is not unique and non-null: " + "; ".join(problems) +
+                   ". Duplicates mean a merge wrote a key twice; a full refresh of the table repairs it.", metadata)
+
+
+def _as_strings(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks else pa.array([], type=column.type)
+    return pc.cast(column, pa.string())
+
+
+def parent_outcome(child: pa.Table, key: str, parent: pa.Table, id_column: str, parent_name: str) -> Outcome:
+    """Every non-null parent key of the child table is an id in the parent table."""
+    child_keys = _as_strings(child.column(key))
+    parent_ids = pc.unique(_as_strings(parent.column(id_column)).drop_null())
+    known = pc.is_in(child_keys, value_set=parent_ids)
+    orphan_mask = pc.and_(pc.invert(pc.fill_null(known, False)), pc.is_valid(child_keys))
+    orphans = child_keys.filter(orphan_mask)
+    distinct = pc.unique(orphans)
+    metadata: dict[str, Any] = {
+        "parent_table": parent_name,
+        "link": f"{key} -> {parent_name}.{id_column}",
+        "rows": child.num_rows,
+        "parent_rows": parent.num_rows,
+        "orphan_rows": len(orphans),
+        "orphan_parent_ids": len(distinct),
+        "rows_with_null_parent_key": child_keys.null_count,
+    }
+    if len(orphans) == 0:
+        return Outcome(True, f"all {child.num_rows} rows point at an existing {parent_name} row", metadata,
+                       AssetCheckSeverity.WARN)
+    sample = sorted(distinct.to_pylist())[:SAMPLE]
+    metadata["orphan_parent_id_sample"] = MetadataValue.json(sample)
+    return Outcome(
+        False,
+        f"{len(orphans)} rows point at {len(distinct)} {key} values missing from {parent_name}.{id_column} "
+        f"(e.g. {', '.join(map(str, sample[:3]))}). Either the parent was synced before these rows were "
+        f"(the next run of {parent_name} fixes that) or they belong to parents deleted in Jira that this table "
+        "still holds (a deletion census or full refresh removes them).",
+        metadata,
+        AssetCheckSeverity.WARN,
+    )
+
+
+def parse_tolerance(text: str | None = None) -> tuple[float, bool]:
+    """'0.1%' -> (0.1, True); '5' -> (5, False)."""
+    raw = (text if text is not None else os.environ.get(ENV_COUNT_TOLERANCE) or DEFAULT_COUNT_TOLERANCE).strip()
+    relative = raw.endswith("%")
+    try:
+        value = float(raw[:-1] if relative else raw)
+    except ValueError:
+        raise ValueError(f"{ENV_COUNT_TOLERANCE} must be a number of rows (5) or a percentage (0.5%), "
+                         f"not {raw!r}") from None
+    if value < 0 or not math.isfinite(value):
+        raise ValueError(f"{ENV_COUNT_TOLERANCE} must not be negative, got {raw!r}")
+    return value, relative
+
+
+def allowed_difference(jira_count: int, tolerance: tuple[float, bool]) -> int:
+    value, relative = tolerance
+    return math.ceil(jira_count * value / 100) if relative else int(value)
+
+
+def count_outcome(lake_rows: int, jira_count: int, jql: str, tolerance: tuple[float, bool]) -> Outcome:
+    allowed = allowed_difference(jira_count, tolerance)
+    diff = lake_rows - jira_count
+    value, relative = tolerance
+    metadata: dict[str, Any] = {
+        "lake_rows": lake_rows,
+        "jira_approximate_count": jira_count,
+        "difference": diff,
+        "allowed_difference": allowed,
+        "tolerance": f"{value:g}%" if relative else f"{value:g} rows",
+        "jql": jql,
+    }
+    if abs(diff) <= allowed:
+        return Outcome(True, f"the lake holds {lake_rows} issues, Jira counts {jira_count} (difference {diff}, "
+                             f"allowed {allowed})", metadata, AssetCheckSeverity.WARN)
+    if diff > 0:
+        why = ("the lake has issues Jira no longer returns: issues deleted in Jira since the last deletion census "
+               f"(run the {'jira_issues_census'} job), or issues that left the sync's filter")
+    else:
+        why = ("the lake is missing issues Jira has: a sync that did not finish, a cursor that skipped changes, or "
+               "rows removed from the table; a full refresh of issue_search repairs it")
+    return Outcome(False, f"the lake holds {lake_rows} issues but Jira counts {jira_count} for the same JQL "
+                          f"(difference {diff:+d}, allowed ±{allowed}): {why}.", metadata, AssetCheckSeverity.WARN)
+
+
+# ---- reading the lake ------------------------------------------------------------------------------------------
+
+
+def _missing_table(name: str) -> Outcome:
+    return Outcome(False, f"table {name} does not exist in the lake yet: materialize {name} first",
+                   {"table": name}, AssetCheckSeverity.WARN)
+
+
+def check_primary_key(lake: IcebergIOManager, spec: EndpointSpec) -> Outcome:
+    writer = lake.writer()
+    if not writer.table_exists(spec.name):
+        return _missing_table(spec.name)
+    outcome = primary_key_outcome(writer.read_table(spec.name, list(spec.primary_key)), spec.primary_key)
+    outcome.metadata["table"] = writer.qualified_name(spec.name)
+    return outcome
+
+
+def check_parent(lake: IcebergIOManager, spec: EndpointSpec) -> Outcome:
+    link = spec.parent
+    assert link is not None
+    writer = lake.writer()
+    if not writer.table_exists(spec.name):
+        return _missing_table(spec.name)
+    if not writer.table_exists(link.asset):
+        return Outcome(False, f"parent table {link.asset} does not exist, so none of {spec.name}'s rows has a "
+                              f"parent: materialize {link.asset}", {"parent_table": link.asset},
+                       AssetCheckSeverity.WARN)
+    child = writer.read_table(spec.name, [link.key])
+    parent = writer.read_table(link.asset, [link.id_column])
+    outcome = parent_outcome(child, link.key, parent, link.id_column, link.asset)
+    outcome.metadata["table"] = writer.qualified_name(spec.name)
+    return outcome
+
+
+def check_issue_count(lake: IcebergIOManager, jira: JiraResource, tolerance: tuple[float, bool] | None = None,
+                      name: str = "issue_search") -> Outcome:
+    from jira_assets.automation import approximate_count, epoch_ms, floor_minute, issue_filter_jql
+
+    writer = lake.writer()
+    if not writer.table_exists(name):
+        return _missing_table(name)
+    created = writer.read_table(name, ["created"], types={"created": "timestamptz"}).column("created")
+    base = issue_filter_jql()
+    newest: datetime | None = pc.max(created).as_py() if len(created) else None
+    if newest is None:
+        jql, lake_rows = base, len(created)
+    else:
+        bound = floor_minute(newest)
+        # Both sides count only issues created before the newest minute the lake knows of.
+        jql = f"({base}) AND created < {epoch_ms(bound)}"
+        lake_rows = int(pc.sum(pc.less(created, pa.scalar(bound, type=created.type))).as_py() or 0)
+    jira_count = approximate_count(jira, jql, endpoint="issue_search_count_check")
+    outcome = count_outcome(lake_rows, jira_count, jql, tolerance or parse_tolerance())
+    outcome.metadata["table"] = writer.qualified_name(name)
+    outcome.metadata["table_rows"] = len(created)
+    return outcome
+
+
+# ---- Dagster definitions ---------------------------------------------------------------------------------------
+
+
+def check_specs_for(spec: EndpointSpec, enabled: set[str]) -> list[AssetCheckSpec]:
+    specs = [AssetCheckSpec(
+        PRIMARY_KEY_CHECK, asset=spec.name,
+        description=f"Primary key ({', '.join(spec.primary_key)}) is unique and never null.",
+    )]
+    if spec.parent is not None and spec.parent.asset in enabled:
+        specs.append(AssetCheckSpec(
+            PARENT_CHECK, asset=spec.name, additional_deps=[AssetKey(spec.parent.asset)],
+            description=f"Every {spec.parent.key} exists in {spec.parent.asset}.{spec.parent.id_column}.",
+        ))
+    if spec.name == "issue_search":
+        specs.append(AssetCheckSpec(
+            COUNT_CHECK, asset=spec.name,
+            description="Row count equals Jira's approximate count for the same JQL "
+                        f"(tolerance {ENV_COUNT_TOLERANCE}, default {DEFAULT_COUNT_TOLERANCE}).",
+        ))
+    return specs
+
+
+def _build_checks(spec: EndpointSpec, enabled: set[str]):
+    specs = check_specs_for(spec, enabled)
+    keys = {s.key: s.name for s in specs}
+
+    def run(context: AssetCheckExecutionContext, lake: IcebergIOManager, jira: JiraResource | None):
+        for key in context.selected_asset_check_keys:
+            check = keys[key]
+            if check == PRIMARY_KEY_CHECK:
+                outcome = check_primary_key(lake, spec)
+            elif check == PARENT_CHECK:
+                outcome = check_parent(lake, spec)
+            else:
+                outcome = check_issue_count(lake, jira)
+            yield outcome.result(spec.name, check)
+
+    name = f"{spec.name}_checks"
+    if any(s.name == COUNT_CHECK for s in specs):
+
+        @multi_asset_check(name=name, specs=specs, can_subset=True)
+        def with_jira(context: AssetCheckExecutionContext, lake: ResourceParam[IcebergIOManager],
+                      jira: JiraResource):
+            yield from run(context, lake, jira)
+
+        return with_jira
+
+    @multi_asset_check(name=name, specs=specs, can_subset=True)
+    def lake_only(context: AssetCheckExecutionContext, lake: ResourceParam[IcebergIOManager]):
+        yield from run(context, lake, None)
+
+    return lake_only
+
+
+def build_asset_checks(enabled_names: Iterable[str]) -> list:
+    """One multi-asset-check op per enabled endpoint (its primary-key, parent and count checks together)."""
+    enabled = [n for n in enabled_names if n in BY_NAME]
+    return [_build_checks(BY_NAME[n], set(enabled)) for n in enabled]
+
+
+def check_keys(enabled_names: Iterable[str]) -> list[AssetCheckKey]:
+    enabled = set(enabled_names)
+    return [s.key for n in enabled_names if n in BY_NAME for s in check_specs_for(BY_NAME[n], enabled)]

@@ -1,0 +1,99 @@
+"""Dagster IO manager for the Iceberg sink: a thin wrapper around `writer.LakeWriter`.
+
+Assets return a `TableWrite`; the table is named as the asset key's last part. Everything that
+does the work (and can be used without Dagster) lives in `writer.py` and is re-exported here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pyarrow as pa
+from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputContext
+from pydantic import Field
+from pyiceberg.catalog import Catalog
+
+from jira_assets.lake.writer import (  # noqa: F401  (re-exported: the contract names this module)
+    DEFAULT_CATALOG_NAME,
+    DEFAULT_LAKE_DIR,
+    DEFAULT_NAMESPACE,
+    DEFAULT_TARGET_FILE_BYTES,
+    DELETED_ROWS_PROPERTY,
+    LAKE_DIR_ENV,
+    MODE_PROPERTY,
+    ROWS_PROPERTY,
+    RUN_ID_PROPERTY,
+    WRITE_ID_PROPERTY,
+    LakeWriter,
+    TableWrite,
+    WriteResult,
+    _markdown_preview,
+    last_committed_property,
+    open_catalog,
+    read_summary,
+    resolve_lake_dir,
+)
+
+
+class IcebergIOManager(ConfigurableIOManager):
+    """Commits each asset to its own Iceberg table (named as the asset key's last part).
+
+    Assets return a `TableWrite` (or a pa.Table / RecordBatch = replace). Inputs load as a
+    pa.Table, projected to the input metadata's "columns" (list of names, or name -> type).
+    """
+
+    lake_dir: str | None = Field(
+        default=None, description="Embedded lake directory; default $JIRA_ASSETS_LAKE_DIR or .jira_lake"
+    )
+    catalog_name: str = Field(default=DEFAULT_CATALOG_NAME, description="pyiceberg catalog name")
+    namespace: str = Field(default=DEFAULT_NAMESPACE, description="Iceberg namespace for all tables")
+    catalog_properties: dict[str, str] | None = Field(
+        default=None, description="pyiceberg catalog properties (e.g. type=rest, uri=...); overrides the embedded lake"
+    )
+    target_file_mb: int = Field(default=32, description="In-memory MB buffered per Parquet data file")
+
+    def catalog(self) -> Catalog:
+        return open_catalog(self.lake_dir, self.catalog_name, self.catalog_properties)
+
+    def writer(self) -> LakeWriter:
+        return LakeWriter(self.catalog(), self.namespace, target_file_bytes=self.target_file_mb * 1024 * 1024)
+
+    def handle_output(self, context: OutputContext, obj: Any) -> None:
+        if isinstance(obj, (pa.Table, pa.RecordBatch)):
+            obj = TableWrite(batches=obj.to_batches() if isinstance(obj, pa.Table) else [obj], schema=obj.schema)
+        if not isinstance(obj, TableWrite):
+            raise TypeError(f"IcebergIOManager expects a TableWrite or pyarrow Table, got {type(obj).__name__}")
+        name = context.asset_key.path[-1]
+        try:
+            run_id = context.run_id
+        except Exception:  # contexts built outside a run
+            run_id = None
+        result = self.writer().write(name, obj, run_id=run_id)
+        metadata: dict[str, Any] = {
+            "rows": result.rows_written,
+            "table": result.table,
+            "snapshot_id": str(result.snapshot_id),
+            "mode": result.mode,
+            "data_files": result.data_files,
+            "preview": MetadataValue.md(_markdown_preview(result.preview)),
+        }
+        if result.total_rows is not None:
+            metadata["total_rows"] = result.total_rows
+        if result.mode == "merge":
+            metadata["rows_deleted"] = result.rows_deleted
+        if result.duplicates_dropped:
+            metadata["duplicates_dropped"] = result.duplicates_dropped
+        if result.columns_added:
+            metadata["columns_added"] = ", ".join(result.columns_added)
+        metadata.update(obj.metadata)
+        context.add_output_metadata(metadata)
+
+    def load_input(self, context: InputContext) -> pa.Table:
+        name = context.asset_key.path[-1]
+        spec = (context.definition_metadata or {}).get("columns")
+        if spec is None:
+            return self.writer().read_table(name)
+        if isinstance(spec, Mapping):
+            return self.writer().read_table(name, list(spec), types=dict(spec))
+        return self.writer().read_table(name, list(spec))

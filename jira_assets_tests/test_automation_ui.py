@@ -1,0 +1,91 @@
+"""The UI itself: dagster-webserver on the project, asked through Dagster's GraphQL API what an operator would see."""
+
+import pytest
+
+from _automation_fixtures import graphql, project_env, running_webserver
+from jira_assets.asset_checks import COUNT_CHECK, PARENT_CHECK, PRIMARY_KEY_CHECK
+from jira_assets.automation import (
+    CENSUS_JOB,
+    CENSUS_SCHEDULE,
+    CHANGE_SENSOR,
+    DAILY_JOB,
+    DAILY_SCHEDULE,
+    FRESHNESS_SENSOR,
+    INCREMENTAL_JOB,
+    INCREMENTAL_SCHEDULE,
+)
+from jira_assets.endpoints import BY_NAME, DEFAULT_ENABLED, ISSUES
+
+ASSETS_QUERY = """
+{
+  assetNodes {
+    assetKey { path }
+    groupName
+    kinds
+    description
+    owners { __typename ... on TeamAssetOwner { team } ... on UserAssetOwner { email } }
+    internalFreshnessPolicy { __typename ... on TimeWindowFreshnessPolicy { failWindowSeconds warnWindowSeconds } }
+    automationCondition { label }
+    assetChecksOrError { __typename ... on AssetChecks { checks { name description } } }
+  }
+  repositoriesOrError { __typename ... on RepositoryConnection { nodes {
+    name
+    jobs { name }
+    schedules { name cronSchedule executionTimezone defaultStatus scheduleState { status } }
+    sensors { name minIntervalSeconds defaultStatus sensorState { status } }
+  } } }
+}
+"""
+
+HOUR = 3600
+DAY = 24 * HOUR
+
+
+@pytest.mark.slow
+def test_webserver_shows_assets_groups_freshness_checks_schedules_and_sensors(tmp_path):
+    env = project_env(tmp_path)
+    with running_webserver(env) as base:
+        data = graphql(base, ASSETS_QUERY)
+        page = ""
+        import urllib.request
+
+        with urllib.request.urlopen(base + "/asset-groups", timeout=30) as response:
+            page = response.read().decode()
+    assert "<html" in page.lower()  # the UI itself is served, not only the API
+
+    nodes = {n["assetKey"]["path"][-1]: n for n in data["assetNodes"]}
+    assert set(nodes) == set(DEFAULT_ENABLED)
+    for name, node in nodes.items():
+        spec = BY_NAME[name]
+        assert node["groupName"] == spec.group, name
+        assert {"jira", "iceberg"} <= set(node["kinds"]), name
+        assert node["description"] == spec.description, name
+        assert node["owners"], name
+        policy = node["internalFreshnessPolicy"]
+        assert policy["__typename"] == "TimeWindowFreshnessPolicy", name
+        expected = (6 * HOUR, 2 * HOUR) if spec.group == ISSUES else (2 * DAY, DAY)
+        assert (policy["failWindowSeconds"], policy["warnWindowSeconds"]) == expected, name
+        assert node["automationCondition"]["label"] == "freshness failed: re-materialize", name
+        checks = {c["name"] for c in node["assetChecksOrError"]["checks"]}
+        wanted = {PRIMARY_KEY_CHECK}
+        if spec.parent is not None:
+            wanted.add(PARENT_CHECK)
+        if name == "issue_search":
+            wanted.add(COUNT_CHECK)
+        assert checks == wanted, name
+
+    (repo,) = data["repositoriesOrError"]["nodes"]
+    assert {INCREMENTAL_JOB, DAILY_JOB, CENSUS_JOB} <= {j["name"] for j in repo["jobs"]}
+    schedules = {s["name"]: s for s in repo["schedules"]}
+    assert set(schedules) == {INCREMENTAL_SCHEDULE, DAILY_SCHEDULE, CENSUS_SCHEDULE}
+    assert schedules[INCREMENTAL_SCHEDULE]["cronSchedule"] == "0 * * * *"
+    assert schedules[DAILY_SCHEDULE]["cronSchedule"] == "0 2 * * *"
+    assert schedules[CENSUS_SCHEDULE]["cronSchedule"] == "30 3 * * *"
+    for schedule in schedules.values():
+        assert schedule["executionTimezone"] == "UTC"
+        assert schedule["defaultStatus"] == "RUNNING"
+        assert schedule["scheduleState"]["status"] == "RUNNING"
+    sensors = {s["name"]: s for s in repo["sensors"]}
+    assert set(sensors) == {CHANGE_SENSOR, FRESHNESS_SENSOR}
+    assert sensors[CHANGE_SENSOR]["minIntervalSeconds"] == 300
+    assert all(s["defaultStatus"] == "RUNNING" for s in sensors.values())
