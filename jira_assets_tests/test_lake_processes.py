@@ -112,7 +112,7 @@ def test_sigkill_mid_write_leaves_previous_snapshot(tmp_path):
 def test_processes_commit_different_tables_concurrently(tmp_path):
     lake_dir = tmp_path / "lake"
     go = tmp_path / "go"
-    commits = 6
+    commits = 5
     tables = ["alpha", "beta", "gamma"]
     procs = [_run(CONCURRENT_WRITER, tmp_path, str(lake_dir), t, str(go), str(commits)) for t in tables]
     deadline = time.monotonic() + 120

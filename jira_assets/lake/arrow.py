@@ -71,7 +71,7 @@ def extract(record: Any, path: str) -> Any:
     """Follow a dotted path; anything missing (or a non-container on the way) gives None."""
     value = record
     for part in path.split("."):
-        if isinstance(value, Mapping):
+        if type(value) is dict or isinstance(value, Mapping):  # dict first: abc checks are slow
             value = value.get(part)
         elif isinstance(value, list) and _is_index(part):
             idx = int(part)

@@ -14,6 +14,7 @@ from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputCo
 from pydantic import Field
 from pyiceberg.catalog import Catalog
 
+from jira_assets.lake.snowflake import SnowflakeSync  # optional per-commit Snowflake hook (cheap import)
 from jira_assets.lake.writer import (  # noqa: F401  (re-exported: the contract names this module)
     DEFAULT_CATALOG_NAME,
     DEFAULT_LAKE_DIR,
@@ -52,6 +53,9 @@ class IcebergIOManager(ConfigurableIOManager):
         default=None, description="pyiceberg catalog properties (e.g. type=rest, uri=...); overrides the embedded lake"
     )
     target_file_mb: int = Field(default=32, description="In-memory MB buffered per Parquet data file")
+    snowflake: SnowflakeSync | None = Field(
+        default=None, description="Optional: keep Snowflake in step after each commit (see lake/snowflake.py)"
+    )
 
     def catalog(self) -> Catalog:
         return open_catalog(self.lake_dir, self.catalog_name, self.catalog_properties)
@@ -87,6 +91,11 @@ class IcebergIOManager(ConfigurableIOManager):
         if result.columns_added:
             metadata["columns_added"] = ", ".join(result.columns_added)
         metadata.update(obj.metadata)
+        # --- Snowflake hook (lake/snowflake.py) --- after the commit; a failure fails the step with the
+        # commit in place, and the next run refreshes Snowflake to the newest metadata file.
+        if self.snowflake is not None:
+            location = self.writer().load(name).metadata_location
+            metadata.update(self.snowflake.after_commit(name, location, context, namespace=self.namespace))
         context.add_output_metadata(metadata)
 
     def load_input(self, context: InputContext) -> pa.Table:

@@ -720,15 +720,19 @@ class SnowflakeSync(ConfigurableResource):
 
     # -- the hook
 
-    def after_commit(self, table_name: str, metadata_location: str, context: Any = None) -> dict[str, Any]:
+    def after_commit(
+        self, table_name: str, metadata_location: str, context: Any = None, namespace: str | None = None
+    ) -> dict[str, Any]:
         """Bring Snowflake up to date with the commit whose metadata file is `metadata_location`.
 
+        `namespace`: the lake's Iceberg namespace (default: this resource's `namespace`).
         Returns output metadata for the materialization. Raises SnowflakeSyncError on failure.
         """
         mode = _check_mode(self.mode)
         if mode != "object-store":
             return {"snowflake_mode": mode}
-        statements, relative = self.refresh_statements(table_name, metadata_location)
+        namespace = namespace or self.namespace
+        statements, relative = self.refresh_statements(table_name, metadata_location, namespace)
         try:
             with self.snowflake_resource().get_connection() as conn:
                 cursor = conn.cursor()
@@ -742,18 +746,20 @@ class SnowflakeSync(ConfigurableResource):
             # settings; its message is kept, scrubbed.
             raise SnowflakeSyncError(
                 self.redact(
-                    f"Iceberg table {self.namespace}.{table_name} was committed (metadata file {relative}), but "
+                    f"Iceberg table {namespace}.{table_name} was committed (metadata file {relative}), but "
                     f"Snowflake could not be refreshed: {type(exc).__name__}: {exc}. "
                     "Snowflake keeps showing the previous version until a refresh succeeds; the next successful "
                     "materialization refreshes it to the newest metadata file, or run by hand: "
                     + " ".join(" ".join(sql.split()) for sql in statements)
                 )
             ) from None
-        ref = self.redact(self.table_ref(table_name))
+        ref = self.redact(self.table_ref(table_name, namespace))
         _log(context, f"Snowflake table {ref} refreshed to {relative}")
         return {"snowflake_table": ref, "snowflake_metadata_file": relative}
 
-    def refresh_statements(self, table_name: str, metadata_location: str) -> tuple[list[str], str]:
+    def refresh_statements(
+        self, table_name: str, metadata_location: str, namespace: str | None = None
+    ) -> tuple[list[str], str]:
         """The statements after_commit runs for an object-store table, and the relative path they use."""
         snowflake_name(table_name)
         if not self.storage_base_url:
@@ -762,7 +768,7 @@ class SnowflakeSync(ConfigurableResource):
                 "to name metadata files relative to it"
             )
         relative = relative_metadata_path(metadata_location, self.storage_base_url)
-        ref = self.table_ref(table_name)
+        ref = self.table_ref(table_name, namespace)
         return (
             [
                 object_store_create_sql(ref, self.external_volume, self.catalog_integration, relative),
@@ -771,8 +777,8 @@ class SnowflakeSync(ConfigurableResource):
             relative,
         )
 
-    def table_ref(self, table_name: str) -> str:
-        return iceberg_table_ref(_plain(self.database), self.namespace, table_name)
+    def table_ref(self, table_name: str, namespace: str | None = None) -> str:
+        return iceberg_table_ref(_plain(self.database), namespace or self.namespace, table_name)
 
     # -- connection
 

@@ -195,6 +195,7 @@ def open_catalog(
     - else the embedded lake: SqlCatalog on `<lake_dir>/catalog.db` (SQLite) with warehouse
       `<lake_dir>/warehouse`; lake_dir defaults to $JIRA_ASSETS_LAKE_DIR or `.jira_lake`.
     """
+    # the pid is part of the key: a forked child must not share its parent's SQLite connections
     if properties:
         key: tuple = ("props", catalog_name, tuple(sorted((k, str(v)) for k, v in properties.items())))
     elif (configured := Config().get_catalog_config(catalog_name)) is not None:
@@ -202,7 +203,7 @@ def open_catalog(
     else:
         key = ("embedded", catalog_name, str(resolve_lake_dir(lake_dir)))
     with _catalog_lock:
-        cached = _catalog_cache.get(key)
+        cached = _catalog_cache.get((os.getpid(), key))
         if cached is not None:
             return cached
         if key[0] == "props":
@@ -214,7 +215,7 @@ def open_catalog(
             root = Path(key[2])
             (root / "warehouse").mkdir(parents=True, exist_ok=True)
             catalog = _embedded_catalog(catalog_name, root)
-        _catalog_cache[key] = catalog
+        _catalog_cache[(os.getpid(), key)] = catalog
         return catalog
 
 

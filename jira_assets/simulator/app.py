@@ -202,6 +202,22 @@ class Simulator:
         self.auth_header = "Basic " + base64.b64encode(f"{EMAIL}:{TOKEN}".encode()).decode()
         self._search_cache: OrderedDict[tuple, list[int]] = OrderedDict()
         self.faults = None      # the FaultMiddleware, set by __main__ when present
+        self._view_list: list = []
+
+    def _views(self) -> list:
+        """One IssueView per issue number, kept across searches; rebuilt only for issues changed since."""
+        t = self.t
+        vs = self._view_list
+        if len(vs) < t.issue_count + 1:
+            vs.extend([None] * (t.issue_count + 1 - len(vs)))
+        if not any(vs[1:2]) and t.issue_count:
+            for n in range(1, t.issue_count + 1):
+                vs[n] = IssueView(self, n)
+            t.dirty.clear()
+        for n in t.dirty:
+            vs[n] = IssueView(self, n)
+        t.dirty.clear()
+        return vs
 
     # ---- searching ----------------------------------------------------------------------------------------
     def compile(self, jql: str, *, allow_unbounded: bool = False):
@@ -233,7 +249,8 @@ class Simulator:
         if q is None and not allow_unbounded:
             raise HttpError(400, [UnboundedJqlError().messages[0]])
         ns = universe() if universe is not None else self.t.live_issue_numbers()
-        views = [IssueView(self, n) for n in ns]
+        vs = self._views()
+        views = [vs[n] for n in ns]
         if q is not None:
             views = [v for v in views if q.matches(v)]
         if q is not None and (q.explicit_order or not default_rank):

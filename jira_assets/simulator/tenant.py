@@ -28,8 +28,8 @@ MINUTE = 60_000
 
 SCALES: dict[str, dict[str, int]] = {
     # demo: a full sync at 5 requests/s takes about a minute
-    "demo": dict(projects=4, archived=1, deleted=1, issues=240, users=40, groups=10, filters=18, dashboards=24,
-                 extra_boards=2, audit=150, field_configs=4, schemes=3),
+    "demo": dict(projects=5, archived=1, deleted=1, issues=300, users=60, groups=24, filters=30, dashboards=24,
+                 extra_boards=3, audit=150, field_configs=4, schemes=3),
     "standard": dict(projects=20, archived=2, deleted=1, issues=10_000, users=300, groups=30, filters=160,
                      dashboards=45, extra_boards=4, audit=2500, field_configs=8, schemes=8),
     "large": dict(projects=50, archived=4, deleted=2, issues=100_000, users=1500, groups=80, filters=400,
@@ -371,6 +371,7 @@ class Tenant:
         self._cache: OrderedDict[int, IssueData] = OrderedDict()
         self._cache_cap = 4096
         self.mut: dict[int, Mut] = {}
+        self.dirty: set[int] = set()       # issues changed since the app last refreshed its search views
         self.deleted: set[int] = set()
         self.deleted_worklogs: list[tuple[int, int]] = []   # (deletedTime, worklogId), ascending
         self.new_comment_owner: dict[int, int] = {}
@@ -600,7 +601,7 @@ class Tenant:
         for i, p in enumerate(sw):
             if i % 5 != 3:
                 b = board(f"{p.key} board", "scrum", p, [p])
-                sprints_for(b, closed=r.randint(4, 12) if self.scale != "demo" else r.randint(3, 5),
+                sprints_for(b, closed=r.randint(4, 12) if self.scale != "demo" else r.randint(5, 8),
                             future=r.randint(1, 2))
                 self.project_scrum[p.idx] = b
             if i % 3 == 1 or i % 5 == 3:
@@ -719,7 +720,7 @@ class Tenant:
             x = r.random()
             h = r.randint(100, 400) if x < 0.02 else r.randint(20, 99) if x < 0.1 else r.randint(0, 12)
             x = r.random()
-            c = r.randint(21, 60) if x < 0.05 else min(int(r.expovariate(0.45)), 20)
+            c = r.randint(21, 60) if x < 0.07 else min(int(r.expovariate(0.45)), 20)
             x = r.random()
             w = 0
             if p.tt_enabled:
@@ -756,6 +757,8 @@ class Tenant:
                        (self.i_fixv, fixv)):
             arr.append(v)
         self.key_to_n[f"{p.key}-{num}"] = n
+        if fresh:
+            self.dirty.add(n)
         p.issue_ns.append(n)
         p.insight_count += 1
         p.insight_last = max(p.insight_last, updated)
@@ -1012,6 +1015,7 @@ class Tenant:
 
     def invalidate(self, n: int) -> None:
         self._cache.pop(n, None)
+        self.dirty.add(n)
         self.version += 1
 
     # ---- filters, dashboards --------------------------------------------------------------------------------
