@@ -5,6 +5,7 @@ records and hands the sink (jira_assets.lake) a stream of Arrow batches to commi
 """
 
 
+import itertools
 import json
 import os
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -196,8 +197,12 @@ def table_write(spec: EndpointSpec, jira: JiraResource, parent: Any = None) -> T
                 if getattr(stats, "skip_reasons", None):
                     metadata["skip_reasons"] = MetadataValue.json(dict(stats.skip_reasons))
 
+    batches = iterate_in_thread(produce)
+    # Pull the first batch here, inside the asset's own step, so the usual fatal errors (credentials, permission,
+    # a missing feature) fail the asset with Jira's message rather than surfacing later inside the IO manager.
+    first = next(batches, None)
     return TableWrite(
-        batches=iterate_in_thread(produce),
+        batches=itertools.chain([] if first is None else [first], batches),
         schema=arrow_schema(spec),
         mode=spec.write_mode,
         key_columns=list(spec.primary_key),

@@ -85,6 +85,7 @@ def _materialize_with_progress() -> bool:
             result_box["result"] = materialize(
                 assets, resources=definitions.defs.resources, instance=instance, raise_on_error=False,
                 tags={"jira_assets/source": "demo"},
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             )
         except Exception as exc:  # shown below; the demo never hides a failure
             result_box["error"] = exc
@@ -131,11 +132,13 @@ def _latest_run_id(instance) -> str | None:
 
 
 def _print_lake_summary() -> None:
-    from jira_assets.lake.io_manager import LakeWriter
+    from jira_assets.lake.writer import open_catalog
 
-    lake = LakeWriter.from_env()
+    catalog = open_catalog()
     print("\nTables in the lake (catalog 'jira', namespace 'jira'):")
-    for name, rows in lake.row_counts():
+    for _, name in sorted(catalog.list_tables("jira")):
+        snapshot = catalog.load_table(("jira", name)).current_snapshot()
+        rows = snapshot.summary.additional_properties.get("total-records", "?") if snapshot else 0
         print(f"  jira.{name:24} {rows:>8} rows")
     lake_dir = os.environ.get("JIRA_ASSETS_LAKE_DIR", ".jira_lake")
     print(f"""

@@ -59,6 +59,10 @@ class JiraResource(ConfigurableResource):
     max_retry_seconds: float = Field(
         default=300.0, description="Longest time one request may spend being retried, waits included, seconds."
     )
+    backoff_base_seconds: float = Field(
+        default=2.0, description="First retry wait when Jira gives no Retry-After; doubles per attempt (x0.7-1.3 "
+        "jitter), seconds. Retry-After, when sent, is always the minimum wait."
+    )
 
     @classmethod
     def from_env(cls) -> JiraResource:
@@ -106,6 +110,7 @@ class JiraResource(ConfigurableResource):
             "connect_timeout": self.connect_timeout_seconds,
             "max_attempts": self.max_attempts,
             "max_retry_seconds": self.max_retry_seconds,
+            "backoff_base": self.backoff_base_seconds,
         }
         options.update(overrides)
         return JiraClient(self.site_url, self.email, self.api_token, **options)

@@ -100,11 +100,34 @@ def s3_client(endpoint: str):
 
 @pytest.fixture(scope="module")
 def fakesnow_server() -> Iterator[dict[str, Any]]:
-    """A fakesnow server in server mode on loopback; yields host/port/protocol connection args."""
-    import fakesnow
+    """fakesnow's server (its Starlette app under uvicorn) on loopback; yields host/port/protocol args.
 
-    with fakesnow.server() as kwargs:
-        yield {"host": kwargs["host"], "port": kwargs["port"], "protocol": kwargs["protocol"]}
+    Started here rather than with `fakesnow.server()`: that helper imports the `fakesnow.server`
+    submodule, which then shadows the helper, so a second call in the same process fails.
+    """
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    from fakesnow.server import app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="fakesnow", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("fakesnow server did not start")
+        time.sleep(0.05)
+    try:
+        yield {"host": "127.0.0.1", "port": port, "protocol": "http"}
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
 
 
 def connection_args(server: dict[str, Any], *, iceberg_ddl_ok: bool) -> dict[str, Any]:

@@ -42,7 +42,11 @@ def sync(url: str, names=DEFAULT_ENABLED, *, lake_dir: str, rate_limit: float = 
             mat = event.step_materialization_data.materialization
             metadata[mat.asset_key.path[-1]] = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
         if event.is_step_failure:
-            failures[event.step_key] = event.step_failure_data.error.message
+            error, messages = event.step_failure_data.error, []
+            while error is not None:
+                messages.append(error.message)
+                error = error.cause
+            failures[event.step_key] = "\n".join(messages)
     return SyncResult(result.success, metadata, failures, result.run_id)
 
 

@@ -1,6 +1,6 @@
 """The UI itself: dagster-webserver on the project, asked through Dagster's GraphQL API what an operator would see."""
 
-import pytest
+import urllib.request
 
 from _automation_fixtures import graphql, project_env, running_webserver
 from jira_assets.asset_checks import COUNT_CHECK, PARENT_CHECK, PRIMARY_KEY_CHECK
@@ -41,14 +41,10 @@ HOUR = 3600
 DAY = 24 * HOUR
 
 
-@pytest.mark.slow
 def test_webserver_shows_assets_groups_freshness_checks_schedules_and_sensors(tmp_path):
     env = project_env(tmp_path)
     with running_webserver(env) as base:
         data = graphql(base, ASSETS_QUERY)
-        page = ""
-        import urllib.request
-
         with urllib.request.urlopen(base + "/asset-groups", timeout=30) as response:
             page = response.read().decode()
     assert "<html" in page.lower()  # the UI itself is served, not only the API

@@ -82,3 +82,19 @@ def test_default_lake_dir_from_env_and_missing_upstream(tmp_path):
     assert children_table.num_rows == 0
     assert "parent_id" in children_table.column_names
     assert (tmp_path / "lake" / "catalog.db").exists()
+
+
+def test_asset_reads_its_cursor_back_through_the_io_manager():
+    seen = []
+
+    @asset(name="counter", required_resource_keys={"io_manager"})
+    def counter(context) -> TableWrite:
+        previous = context.resources.io_manager.writer().last_committed_property("counter", "cursor")
+        seen.append(previous)
+        n = int(previous or 0) + 1
+        return TableWrite(batches=[pa.record_batch({"id": [n]})], mode="merge", key_columns=["id"], summary={"cursor": str(n)})
+
+    for _ in range(3):
+        assert materialize([counter], resources={"io_manager": IcebergIOManager()}).success
+    assert seen == [None, "1", "2"]
+    assert LakeWriter(open_catalog()).read_table("counter", ["id"]).num_rows == 3

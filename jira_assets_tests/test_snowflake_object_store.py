@@ -14,7 +14,6 @@ import logging
 import secrets
 from datetime import datetime, timezone
 
-import pytest
 from dagster import AssetKey, DagsterInstance, asset, materialize
 
 from jira_assets.lake.arrow import Column, records_to_batch

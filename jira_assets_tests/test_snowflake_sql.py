@@ -386,3 +386,17 @@ def test_cli_rejects_unknown_input(capsys):
     assert exc.value.code == 2
     assert main(["--mode", "rest", "--tables", "nope"]) == 2
     assert "unknown endpoint 'nope'" in capsys.readouterr().err
+
+
+def test_docs_type_table_matches_the_code():
+    from pathlib import Path
+
+    from jira_assets.lake.snowflake import TYPE_MAPPINGS
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "snowflake.md").read_text()
+    for lake, iceberg in LAKE_TO_ICEBERG.items():
+        m = TYPE_MAPPINGS[iceberg]
+        assert f"| `{lake}` | `{iceberg}` | `{m.ddl}` | `{m.snowflake}` |" in docs
+    for m in TYPE_MAPPINGS.values():
+        if m.iceberg not in LAKE_TO_ICEBERG.values():
+            assert f"| `{m.iceberg}` | `{m.ddl}` | `{m.snowflake}` |" in docs

@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """Screenshot the project's asset graph in the Dagster UI with headless Chromium (Debian's `chromium`).
 
-    .venv/bin/python scripts/screenshot_asset_graph.py [--out docs/asset-graph.png] [--path /asset-groups]
+    .venv/bin/python scripts/screenshot_asset_graph.py [--group issues] [--out docs/asset-graph.png]
+    .venv/bin/python scripts/screenshot_asset_graph.py --path /asset-groups --out docs/asset-lineage.png
 
 Starts `dagster-webserver` on the project (workspace.yaml, repo root) on a free loopback port with a throwaway
 Dagster home, waits until the code location has loaded, lets Chromium render the page, and writes the PNG.
-Nothing is materialized and Jira is never called (the credentials are placeholders). Needs `chromium`
+By default it captures one asset group's lineage (issues: issue_search and the tables fed by it, with their checks
+and automation); `--path` captures any other UI page (`/asset-groups` is the global lineage, groups collapsed).
+Nothing is materialized and Jira is never called (the credentials are placeholders); `--dagster-home DIR` shows an
+existing instance's run history, freshness and check results instead of a fresh one. Needs `chromium`
 (`apt-get install -y chromium`) or CHROMIUM=/path/to/chrome.
 """
 
@@ -26,8 +30,15 @@ CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run", "--hide-scrollbars", "--force-device-scale-factor=1",
 ]
-WORKSPACE_QUERY = ('{ workspaceOrError { ... on Workspace { locationEntries { loadStatus '
+WORKSPACE_QUERY = ('{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus '
                    'locationOrLoadError { __typename ... on PythonError { message } } } } } }')
+
+
+def graphql(base: str, query: str) -> dict:
+    request = urllib.request.Request(base + "/graphql", data=json.dumps({"query": query}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["data"]
 
 
 def free_port() -> int:
@@ -36,16 +47,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_loaded(base: str, proc: subprocess.Popen, timeout: float) -> None:
+def wait_loaded(base: str, proc: subprocess.Popen, timeout: float) -> str:
+    """Wait for the code location; return its name."""
     deadline = time.monotonic() + timeout
-    body = json.dumps({"query": WORKSPACE_QUERY}).encode()
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"dagster-webserver exited with code {proc.returncode}")
         try:
-            request = urllib.request.Request(base + "/graphql", data=body, headers={"Content-Type": "application/json"})
-            with urllib.request.urlopen(request, timeout=10) as response:
-                entries = json.loads(response.read())["data"]["workspaceOrError"]["locationEntries"]
+            entries = graphql(base, WORKSPACE_QUERY)["workspaceOrError"]["locationEntries"]
         except (OSError, KeyError, TypeError, ValueError):
             entries = []
         if entries and all(e["loadStatus"] == "LOADED" for e in entries):
@@ -53,7 +62,7 @@ def wait_loaded(base: str, proc: subprocess.Popen, timeout: float) -> None:
                       if e["locationOrLoadError"]["__typename"] == "PythonError"]
             if errors:
                 raise SystemExit(f"the code location failed to load: {errors[0]}")
-            return
+            return entries[0]["name"]
         time.sleep(0.5)
     raise SystemExit(f"dagster-webserver did not load the workspace within {timeout:.0f}s")
 
@@ -61,10 +70,12 @@ def wait_loaded(base: str, proc: subprocess.Popen, timeout: float) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(REPO_ROOT / "docs" / "asset-graph.png"))
-    parser.add_argument("--path", default="/asset-groups", help="UI page to capture (default: the global asset graph)")
+    parser.add_argument("--group", default="issues", help="asset group whose lineage to capture (default: issues)")
+    parser.add_argument("--path", help="UI page to capture instead, e.g. /asset-groups (the global lineage)")
     parser.add_argument("--width", type=int, default=1800)
     parser.add_argument("--height", type=int, default=1100)
     parser.add_argument("--render-ms", type=int, default=25000, help="virtual time Chromium gives the page to render")
+    parser.add_argument("--dagster-home", help="an existing Dagster instance to show (default: a throwaway one)")
     args = parser.parse_args(argv)
 
     chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -74,14 +85,21 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
 
+    if out.exists():
+        out.unlink()  # so a failed capture can never leave the old picture looking like a new one
+
     with tempfile.TemporaryDirectory(prefix="asset-graph-") as tmp:
-        home = Path(tmp) / "dagster_home"
-        home.mkdir()
-        shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
+        if args.dagster_home:
+            home = Path(args.dagster_home).resolve()
+        else:
+            home = Path(tmp) / "dagster_home"
+            home.mkdir()
+            shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("JIRA_", "PYICEBERG_", "SNOWFLAKE_"))}
         env.update({
-            "DAGSTER_HOME": str(home), "JIRA_ASSETS_LAKE_DIR": os.environ.get("JIRA_ASSETS_LAKE_DIR", str(Path(tmp) / "lake")),
-            # placeholders: loading definitions needs them, nothing here sends a request to Jira
+            "DAGSTER_HOME": str(home),
+            "JIRA_ASSETS_LAKE_DIR": os.environ.get("JIRA_ASSETS_LAKE_DIR") or str(Path(tmp) / "lake"),
+            # Placeholders: loading the definitions needs them; nothing here sends a request to Jira.
             "JIRA_BASE_URL": "http://127.0.0.1:9", "JIRA_EMAIL": "demo@example.com", "JIRA_API_TOKEN": "placeholder",
             "JIRA_THROTTLE_DB": str(Path(tmp) / "throttle.sqlite"),
         })
@@ -91,10 +109,13 @@ def main(argv: list[str] | None = None) -> int:
         proc = subprocess.Popen([str(webserver), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
                                 cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            wait_loaded(base, proc, timeout=240)
+            location = wait_loaded(base, proc, timeout=240)
+            # The UI greets a loopback visitor with a community sign-up dialog; mark it seen for this instance.
+            graphql(base, "mutation { setNuxSeen }")
+            path = args.path or f"/locations/{location}/asset-groups/{args.group}"
             cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={Path(tmp) / 'chromium'}",
                    f"--window-size={args.width},{args.height}", f"--virtual-time-budget={args.render_ms}",
-                   f"--screenshot={out}", base + args.path]
+                   f"--screenshot={out}", base + path]
             done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
             if done.returncode != 0 or not out.exists():
                 raise SystemExit(f"chromium failed ({done.returncode}):\n{done.stdout[-3000:]}")
@@ -106,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
                 proc.kill()
                 proc.wait()
             log.close()
-    print(f"wrote {out} ({out.stat().st_size} bytes) from {args.path}")
+    print(f"wrote {out} ({out.stat().st_size} bytes) from {path}")
     return 0
 
 

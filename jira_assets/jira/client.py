@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 
 from jira_assets.jira.site import origin, validate_base_url
-from jira_assets.jira.throttle import DEFAULT_RATE, Throttle, get_throttle
+from jira_assets.jira.throttle import DEFAULT_RATE, Paused, Throttle, Ticket, get_throttle
 
 logger = logging.getLogger(__name__)
 
@@ -365,11 +365,7 @@ class JiraClient:
         assert self._http is not None
         url: str | httpx.URL = path
         for _ in range(MAX_REDIRECTS + 1):
-            waited = await self.throttle.acquire()
-            self.stats.throttle_wait_seconds += waited
-            self.stats.requests += 1
-            self.stats._count(self.stats.by_endpoint, endpoint)
-            response = await self._http.request(method, url, params=params, json=json)
+            response = await self._send_one(method, url, params, json, endpoint)
             self.stats._count(self.stats.by_status, response.status_code)
             if response.status_code not in REDIRECT_STATUSES or "location" not in response.headers:
                 return response
@@ -389,6 +385,32 @@ class JiraClient:
                 method, json = "GET", None
             url, params = target, None  # the Location already carries its query
         raise JiraError(endpoint, None, method, path, hint="too many redirects", site=self.base_url)
+
+    async def _send_one(self, method, url, params, json, endpoint) -> httpx.Response:
+        """One HTTP request through the throttle. The slot is taken from httpx's trace hook just before the
+        request headers are written, so connection setup never eats into the spacing Jira sees."""
+        assert self._http is not None
+        while True:
+            async with self.throttle.slot() as ticket:
+                try:
+                    response = await self._http.request(
+                        method, url, params=params, json=json, extensions={"trace": ticket.trace}
+                    )
+                except Paused:
+                    continue  # a 429 elsewhere paused everyone while this one waited: wait outside, then retry
+                except BaseException:
+                    self._count_sent(ticket, endpoint)
+                    raise
+                if not ticket.admitted:  # a transport that never traced: take the slot late rather than never
+                    await ticket.admit()
+                self._count_sent(ticket, endpoint)
+                return response
+
+    def _count_sent(self, ticket: Ticket, endpoint: str) -> None:
+        if ticket.admitted:  # a request that failed before it was written (e.g. connect error) was never sent
+            self.stats.requests += 1
+            self.stats._count(self.stats.by_endpoint, endpoint)
+            self.stats.throttle_wait_seconds += ticket.waited
 
     def _backoff(self, attempt: int) -> float:
         """Atlassian's recommendation: 2, 4, 8, ... seconds, each times a random factor in [0.7, 1.3]."""

@@ -1,6 +1,6 @@
 """One request throttle for the whole machine (or fleet), shared by every thread, task and process.
 
-Limit: at most `rate` requests in any window of 1.03 s, paced (about one request every 1.03/rate s) rather than
+Limit: at most `rate` requests in any window of 1.035 s, paced (about one request every 1.035/rate s) rather than
 in bursts. Backends (pyrate-limiter 4.x buckets, sliding-window log):
 - SQLite (default): `SQLiteBucket` in a file every process on the machine opens, guarded by a file lock.
   Location: env `JIRA_THROTTLE_DB`, default `<system temp dir>/jira-assets-throttle-<uid>.sqlite`.
@@ -9,28 +9,28 @@ in bursts. Backends (pyrate-limiter 4.x buckets, sliding-window log):
 Each Jira site gets its own bucket (table / key), so two sites never share a budget. A 429's wait is stored
 in the same shared store as a "paused until" instant that every process honours before its next request.
 
-Why not `Limiter.try_acquire`: its blocking retry advances the item's timestamp by the time it slept rather
-than reading the clock again, so lock waits (other processes holding the file lock) make recorded timestamps
-earlier than the real send time, and the async variant polls the file lock on the event loop. Here the clock
-is read *under* the shared lock right before the put, and all waiting happens on one daemon thread per
-throttle, so the event loop never blocks and any number of concurrent requests can queue for slots.
+Why the bucket is driven here rather than through `Limiter.try_acquire[_async]`: the Limiter reads the clock
+before it takes the shared lock (its blocking retry even advances the old timestamp by the time slept), so a
+wait for another process's file lock records an admission earlier than the real send; and it knows nothing of
+the shared pause. Here the clock is read *under* the shared lock, right before the put, on the caller's event
+loop, and the request goes out without another hand-off. Waiting is `asyncio.sleep`, so any number of requests
+can be in flight while others wait for slots.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import hashlib
 import logging
 import math
 import os
-import queue
 import re
 import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+import weakref
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,9 +42,10 @@ logger = logging.getLogger(__name__)
 ENV_DB = "JIRA_THROTTLE_DB"
 ENV_REDIS_URL = "JIRA_THROTTLE_REDIS_URL"
 DEFAULT_RATE = 5.0
-# Windows are 3% longer than one second, so a request that leaves the client a few tens of ms late (scheduling,
+# Windows are 3.5% longer than one second, so a request that leaves the client a few tens of ms late (scheduling,
 # socket write) still never lands in the same server-side 1-second window as the (limit+1)-th one before it.
-DEFAULT_MARGIN = 0.03
+DEFAULT_MARGIN = 0.035
+_EARLY_MS = 2
 _LEAK_EVERY_S = 10.0
 _PAUSE_POLL_S = 0.5  # re-read the shared pause at least this often (another process may extend it)
 
@@ -88,6 +89,10 @@ def rates_for(requests_per_second: float, margin: float = DEFAULT_MARGIN) -> lis
     return rates
 
 
+class Paused(Exception):
+    """Raised inside a request when a shared pause began while it waited for its slot: back off and try again."""
+
+
 class Throttle:
     """Admits requests at the configured rate, shared by all users of the same store and site."""
 
@@ -95,8 +100,12 @@ class Throttle:
     description: str
 
     async def acquire(self) -> float:
-        """Wait for a slot (and for any shared pause to end); return the seconds waited."""
+        """Wait for any shared pause to end and take a slot; return the seconds waited."""
         raise NotImplementedError
+
+    def slot(self) -> AbstractAsyncContextManager[Ticket]:
+        """A ticket whose `admit()` takes the slot; call it at the moment the request is written (see Ticket)."""
+        return _AcquireFirst(self)
 
     async def pause(self, seconds: float) -> float:
         """Pause every user of this throttle for `seconds` from now (never shortens a longer pause)."""
@@ -107,28 +116,42 @@ class Throttle:
         raise NotImplementedError
 
 
-class _Worker:
-    """One daemon thread running blocking calls in order. Daemon, so a long pause never holds up exit."""
+class Ticket:
+    """One request's way through the throttle.
 
-    def __init__(self, name: str) -> None:
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
+    `async with throttle.slot() as ticket:` waits for any pause and queues behind the other requests of this event
+    loop; `await ticket.admit()` then takes the slot. JiraClient calls `admit()` from httpx's trace hook when the
+    request headers are about to be written (after the connection is open), so a slot's timestamp is the moment
+    the request leaves, not the moment it was allowed to start; `trace` is that hook.
+    """
 
-    def submit(self, fn: Callable[[], Any]) -> concurrent.futures.Future:
-        fut: concurrent.futures.Future = concurrent.futures.Future()
-        self._jobs.put((fn, fut))
-        return fut
+    admitted = False
+    waited = 0.0
 
-    def _run(self) -> None:
-        while True:
-            fn, fut = self._jobs.get()
-            if not fut.set_running_or_notify_cancel():
-                continue  # the waiting task was cancelled before its turn: no slot is taken
-            try:
-                fut.set_result(fn())
-            except BaseException as exc:  # noqa: BLE001 - delivered to the awaiting task
-                fut.set_exception(exc)
+    async def admit(self) -> None:
+        raise NotImplementedError
+
+    async def trace(self, event: str, info: dict) -> None:
+        if not self.admitted and event.endswith("send_request_headers.started"):
+            await self.admit()
+
+
+class _AcquireFirst(Ticket):
+    """Fallback for throttles without send-time admission: the slot is taken on entry."""
+
+    def __init__(self, throttle: Throttle) -> None:
+        self._throttle = throttle
+
+    async def __aenter__(self) -> Ticket:
+        self.waited = await self._throttle.acquire()
+        self.admitted = True
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        return None
+
+    async def admit(self) -> None:
+        return None
 
 
 class _PauseStore:
@@ -199,7 +222,13 @@ class _RedisPauseStore(_PauseStore):
 
 
 class BucketThrottle(Throttle):
-    """A pyrate-limiter bucket plus a shared pause, driven from one daemon thread per process."""
+    """A pyrate-limiter bucket plus a shared pause.
+
+    The put happens on the caller's event loop at the moment the request is written (see Ticket): no hand-off
+    between "admitted" and "on the wire" whose scheduling delay, on a busy machine, would let requests reach Jira
+    bunched closer than they were admitted. Requests of one event loop queue in order on an asyncio.Lock;
+    processes (and threads) contend through the bucket's shared lock.
+    """
 
     def __init__(
         self,
@@ -217,28 +246,53 @@ class BucketThrottle(Throttle):
         self._pause = pause_store
         self._name = item_name
         self._lock = lock
-        self._worker = _Worker(f"jira-throttle[{item_name}]")
+        self._mutex = threading.Lock()  # the bucket object keeps the last verdict: one put+waiting at a time
+        self._loop_locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._last_leak = 0.0
         self.admitted = 0  # slots this process took (diagnostics; the simulator's log is the measurement)
 
+    def _loop_lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        with self._mutex:
+            lock = self._loop_locks.get(loop)
+            if lock is None:
+                lock = self._loop_locks[loop] = asyncio.Lock()
+            return lock
+
     async def acquire(self) -> float:
         started = time.monotonic()
-        await asyncio.wrap_future(self._worker.submit(self._acquire_blocking))
+        async with self._loop_lock():
+            await self._admit(raise_on_pause=False)
         return time.monotonic() - started
+
+    def slot(self) -> AbstractAsyncContextManager[Ticket]:
+        return _BucketTicket(self)
+
+    async def _wait_for_pause(self) -> None:
+        while (remaining := self._pause.until() - time.time()) > 0:
+            await asyncio.sleep(min(remaining, _PAUSE_POLL_S))
+
+    async def _admit(self, *, raise_on_pause: bool) -> None:
+        while True:
+            if self._pause.until() > time.time():
+                if raise_on_pause:
+                    raise Paused()
+                await self._wait_for_pause()
+            wait_ms = self._try_put()
+            if wait_ms is None:
+                return
+            await asyncio.sleep(_sleep_for(wait_ms))
 
     async def pause(self, seconds: float) -> float:
         until = time.time() + max(0.0, seconds)
-        # Not on the throttle thread: it may be asleep waiting for a slot.
-        return await asyncio.to_thread(self._pause.extend, until)
+        return self._pause.extend(until)
 
     def paused_until(self) -> float:
         return self._pause.until()
 
-    def acquire_blocking(self) -> None:
-        """The same admission for synchronous callers (runs on the calling thread)."""
-        self._acquire_blocking()
-
-    def _acquire_blocking(self) -> None:
+    def acquire_blocking(self) -> float:
+        """The same admission for synchronous callers (sleeps on the calling thread)."""
+        started = time.monotonic()
         while True:
             remaining = self._pause.until() - time.time()
             if remaining > 0:
@@ -246,16 +300,16 @@ class BucketThrottle(Throttle):
                 continue
             wait_ms = self._try_put()
             if wait_ms is None:
-                self.admitted += 1
-                return
-            time.sleep(max(wait_ms, 1) / 1000.0)
+                return time.monotonic() - started
+            time.sleep(_sleep_for(wait_ms))
 
     def _try_put(self) -> int | None:
         """Put one item, reading the clock under the shared lock. None if admitted, else ms to wait."""
-        if self._lock is not None:
-            with self._lock:
-                return self._put_now()
-        return self._put_now()
+        with self._mutex:
+            if self._lock is not None:
+                with self._lock:
+                    return self._put_now()
+            return self._put_now()
 
     def _put_now(self) -> int | None:
         now_ms = time.time_ns() // 1_000_000
@@ -264,11 +318,65 @@ class BucketThrottle(Throttle):
             self._last_leak = now_ms / 1000.0
         item = RateItem(self._name, now_ms, weight=1)
         if self._bucket.put(item):
+            self.admitted += 1
             return None
         wait = self._bucket.waiting(item)
         if wait < 0:
             raise RuntimeError("the throttle's rate can never admit a request")
         return wait
+
+
+class _BucketTicket(Ticket):
+    """Holds this event loop's queue position from entry until the slot is taken (or the request failed first).
+
+    Only one request per event loop is between "my turn" and "admitted", so at most one pooled connection waits
+    for a slot. A pause that begins during that wait aborts the attempt (`Paused`) instead of holding an open
+    connection through it; the caller waits outside and tries again.
+    """
+
+    def __init__(self, throttle: BucketThrottle) -> None:
+        self._throttle = throttle
+        self._lock: asyncio.Lock | None = None
+        self._entered = 0.0
+
+    async def __aenter__(self) -> Ticket:
+        self._entered = time.monotonic()
+        self._lock = self._throttle._loop_lock()
+        await self._lock.acquire()
+        try:
+            # Let the request admitted just before this one reach its socket write before this one goes on.
+            await asyncio.sleep(0)
+            await self._throttle._wait_for_pause()
+        except BaseException:
+            self._release()
+            raise
+        return self
+
+    async def admit(self) -> None:
+        if self.admitted:
+            return
+        try:
+            await self._throttle._admit(raise_on_pause=True)
+        except BaseException:
+            self._release()
+            raise
+        self.admitted = True
+        self.waited = time.monotonic() - self._entered
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            lock, self._lock = self._lock, None
+            lock.release()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        self._release()
+
+
+def _sleep_for(wait_ms: int) -> float:
+    """Seconds to sleep before the next put: a little less than asked, because sleeps overshoot by 1-5 ms and
+    every ms of overshoot is throughput lost; waking early only costs one more (cheap) put."""
+    return max(wait_ms - _EARLY_MS, 1) / 1000.0
 
 
 def sqlite_throttle(

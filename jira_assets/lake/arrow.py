@@ -89,7 +89,7 @@ def _is_index(part: str) -> bool:
 
 # --- timestamps -------------------------------------------------------------------------
 
-# Jira: 2021-01-17T12:34:00.000+0000, 2015-04-11T15:22:00.000+10:00, 2025-01-27T09:00:00.000Z,
+# Source APIs: 2021-01-17T12:34:00.000+0000, 2015-04-11T15:22:00.000+10:00, 2025-01-27T09:00:00.000Z,
 # plus looser ISO forms (space separator, no seconds, no fraction, naive = UTC).
 _TS_RE = re.compile(
     r"^\s*(\d{4})-(\d{2})-(\d{2})"
@@ -122,7 +122,7 @@ def _epoch_ms_to_micros(value: float) -> int | None:
 
 
 def parse_timestamp_micros(value: Any) -> int | None:
-    """Microseconds since the epoch (UTC) or None. Numbers are epoch milliseconds (Jira's habit)."""
+    """Microseconds since the epoch (UTC) or None. Numbers are epoch milliseconds (the usual REST habit)."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):

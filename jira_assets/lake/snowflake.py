@@ -880,7 +880,7 @@ def snowflake_sync_from_env(env: Mapping[str, str] | None = None, **overrides: A
         missing = [v for v in ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_STORAGE_BASE_URL") if not env.get(v)]
         if not any(env.get(v) for v in ("SNOWFLAKE_PASSWORD", "SNOWFLAKE_PRIVATE_KEY", "SNOWFLAKE_PRIVATE_KEY_PATH")):
             missing.append("SNOWFLAKE_PASSWORD or SNOWFLAKE_PRIVATE_KEY(_PATH)")
-        if missing and "connection_args" not in overrides:
+        if missing:
             raise ValueError(f"{MODE_ENV}=object-store needs {', '.join(missing)}")
     kwargs.update(overrides)
     return SnowflakeSync(**kwargs)
@@ -901,11 +901,15 @@ def snowflake_resource_from_env(env: Mapping[str, str] | None = None, **extra: A
 def horizon_catalog_properties(account_identifier: str, database: str, role: str, credential: str) -> dict[str, str]:
     """pyiceberg REST catalog properties for Snowflake's Horizon Iceberg REST catalog.
 
-    warehouse = the Snowflake database; credential = a programmatic access token; scope picks the role.
+    warehouse = the Snowflake database; credential = a programmatic access token, exchanged at the
+    catalog's OAuth token endpoint (named explicitly: pyiceberg deprecates guessing it); scope picks
+    the Snowflake role. pyiceberg sends the access-delegation header by default; it is spelled out.
     """
+    uri = f"https://{account_identifier}.snowflakecomputing.com/polaris/api/catalog"
     return {
         "type": "rest",
-        "uri": f"https://{account_identifier}.snowflakecomputing.com/polaris/api/catalog",
+        "uri": uri,
+        "oauth2-server-uri": f"{uri}/v1/oauth/tokens",
         "warehouse": database,
         "credential": credential,
         "scope": f"session:role:{role}",

@@ -90,7 +90,7 @@ class TableWrite:
     summary: string properties stored in the commit's snapshot summary (e.g. a cursor).
     metadata: extra Dagster output metadata.
     deletes: merge mode only: rows of the existing table whose values in this table's columns
-        equal any row of it are removed in the same commit (e.g. {"issue_id": [...deleted ids]}).
+        equal any row of it are removed in the same commit (e.g. {"parent_id": [...deleted parent ids]}).
     """
 
     batches: Iterable[pa.RecordBatch]

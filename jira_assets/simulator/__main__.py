@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     p.add_argument("--seed", type=int, default=1, help="the tenant is a pure function of seed and scale")
     p.add_argument("--scale", choices=("demo", "standard", "large"), default="demo",
-                   help="demo: ~240 issues; standard: 20 projects, 10,000 issues; large: 100,000 issues")
+                   help="demo: 5 projects, 300 issues; standard: 20 projects, 10,000 issues; large: 100,000 issues")
     p.add_argument("--latency-ms", type=float, default=0.0, help="added latency per request")
     p.add_argument("--request-log", default=None, help="append one JSON line per request to FILE")
     p.add_argument("--certfile", default=None, help="TLS certificate (PEM); serve https with --keyfile")

@@ -216,7 +216,7 @@ class Renderer:
             d["description"] = c.description
         return d
 
-    def component(self, c: Component, issue_count: int) -> dict:
+    def component(self, c: Component, issue_count: int | None) -> dict:
         p = c.project
         d: dict[str, Any] = {"self": f"{self.B}/rest/api/2/component/{c.id}", "id": str(c.id), "name": c.name}
         if c.description:
@@ -234,7 +234,8 @@ class Renderer:
         d["isAssigneeTypeValid"] = True
         d["project"] = p.key
         d["projectId"] = p.id
-        d["issueCount"] = issue_count
+        if issue_count is not None:       # only the paginated list counts issues (ComponentWithIssueCount)
+            d["issueCount"] = issue_count
         return d
 
     # ---- issues -----------------------------------------------------------------------------------------------
@@ -280,11 +281,10 @@ class Renderer:
         t = self.t
         if not t.exists(n):
             return None
-        d = t.materialize(n)
-        return {"id": str(d.id), "key": d.key, "self": f"{self.B}/rest/api/2/issue/{d.id}",
-                "fields": {"summary": d.summary, "status": self.status(d.status),
-                           "priority": self.priority(d.priority), "issuetype": self.issuetype(d.project,
-                                                                                                d.type_code)}}
+        iid, key, summary, status, priority, project, code = t.stub(n)
+        return {"id": str(iid), "key": key, "self": f"{self.B}/rest/api/2/issue/{iid}",
+                "fields": {"summary": summary, "status": self.status(status),
+                           "priority": self.priority(priority), "issuetype": self.issuetype(project, code)}}
 
     def sprint_field(self, s: Sprint) -> dict:
         d: dict[str, Any] = {"id": s.id, "name": s.name, "state": s.state, "boardId": s.board, "goal": s.goal}
@@ -558,7 +558,6 @@ class Renderer:
         if b.project is not None:
             d["location"] = {"type": "project", "projectKeyOrId": str(b.project.id)}
         else:
-            d["location"] = {"type": "user", "projectKeyOrId": None}
             d["location"] = {"type": "user"}
         d["filter"] = {"id": str(b.filter_id), "self": f"{self.B}/rest/api/2/filter/{b.filter_id}"}
         if b.type == "kanban":

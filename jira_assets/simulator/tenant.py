@@ -71,6 +71,8 @@ LABELS = ["backend", "frontend", "tech-debt", "customer", "regression", "securit
 WORDS = ("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore "
          "magna aliqua reproduced staging production customer rollback deploy metrics alert retry cache queue "
          "latency timeout config flag migration schema index review approved blocked").split()
+# canned phrases: choosing a few is much cheaper than drawing every word (issue generation is on the request path)
+PHRASES = [" ".join(WORDS[k: k + 3 + k % 7]) for k in range(len(WORDS) - 10)]
 
 # ---- global reference data -------------------------------------------------------------------------------------
 # status categories: the four system categories real sites return (jira-api-notes §1B)
@@ -370,10 +372,12 @@ class Tenant:
         self.advances = 0
         self._cache: OrderedDict[int, IssueData] = OrderedDict()
         self._cache_cap = 4096
+        self._stubs: dict[int, tuple] = {}
         self.mut: dict[int, Mut] = {}
         self.dirty: set[int] = set()       # issues changed since the app last refreshed its search views
         self.deleted: set[int] = set()
         self.deleted_worklogs: list[tuple[int, int]] = []   # (deletedTime, worklogId), ascending
+        self.deleted_wl_ids: set[int] = set()
         self.new_comment_owner: dict[int, int] = {}
         self.new_worklog_owner: dict[int, int] = {}
         self._next_hist = NEW_HISTORY_ID
@@ -873,7 +877,7 @@ class Tenant:
             d.summary = f"{r.choice(VERBS)} {r.choice(NOUNS)}" + (f": {r.choice(PROBLEMS)}"
                                                                   if d.type_code == BUG else "")
         d.description = None if r.random() < 0.2 else (
-            "h3. Context\n" + " ".join(r.choice(WORDS) for _ in range(r.randint(8, 40)))
+            "h3. Context\n" + ". ".join(r.choices(PHRASES, k=r.randint(2, 6)))
             + "\n\nh3. Steps\n# " + r.choice(NOUNS) + "\n# check the *result*")
         d.environment = "production" if d.type_code == BUG and r.random() < 0.5 else None
         labels = sorted(set(r.sample(LABELS, r.choice((0, 0, 1, 1, 2, 3)))))
@@ -981,7 +985,7 @@ class Tenant:
             if cr.random() < 0.1 and t < base_updated:
                 upd = min(base_updated, t + cr.randrange(DAY))
             vis = ("role", "Administrators") if cr.random() < 0.04 else None
-            body = " ".join(cr.choice(WORDS) for _ in range(cr.randint(3, 30)))
+            body = ". ".join(cr.choices(PHRASES, k=cr.randint(1, 5)))
             if cr.random() < 0.3:
                 body = "Reproduced on *staging*. " + body
             comments.append((10000 + n * C_STRIDE + j, author, body, t, author, upd, vis))
@@ -1013,8 +1017,18 @@ class Tenant:
         d.updated = updated
         return d
 
+    def stub(self, n: int) -> tuple:
+        """(id, key, summary, status, priority, project, type code) -- what a linked/parent/sub-task reference
+        shows; kept for every issue once computed, so references do not regenerate whole issues."""
+        st = self._stubs.get(n)
+        if st is None:
+            d = self.materialize(n)
+            st = self._stubs[n] = (d.id, d.key, d.summary, d.status, d.priority, d.project, d.type_code)
+        return st
+
     def invalidate(self, n: int) -> None:
         self._cache.pop(n, None)
+        self._stubs.pop(n, None)
         self.dirty.add(n)
         self.version += 1
 
@@ -1212,15 +1226,15 @@ class Tenant:
             self._touch(n, t)
             applied["add_worklogs"] += 1
         for _ in range(counts["delete_worklogs"]):
-            candidates = [n for n in tt_alive if self.materialize(n).worklogs]
-            if not candidates:
+            picked = self._pick_worklog(r)
+            if picked is None:
                 break
-            n = r.choice(candidates)
-            w = r.choice(self.materialize(n).worklogs)
+            n, w = picked
             t = stamp()
             m = self._mut(n)
             m.deleted_wl.add(w[0])
             self.deleted_worklogs.append((t, w[0]))
+            self.deleted_wl_ids.add(w[0])
             self._history(n, m, t, r.choice(people), [
                 _item("WorklogId", "jira", "WorklogId", str(w[0]), str(w[0]), None, None)])
             self._touch(n, t)
@@ -1232,6 +1246,7 @@ class Tenant:
             t = stamp()
             for w in self.materialize(n).worklogs:
                 self.deleted_worklogs.append((t, w[0]))
+                self.deleted_wl_ids.add(w[0])
             self.deleted.add(n)
             p = self.projects[self.i_proj[n]]
             p.insight_count -= 1
@@ -1247,6 +1262,19 @@ class Tenant:
                 self.wl_n.append(n)
         self.version += 1
         return {"applied": applied, "now": fmt_ms(self.now)}
+
+    def _pick_worklog(self, r: random.Random) -> tuple[int, tuple] | None:
+        """A random live worklog (issue number, worklog), drawn from the worklog index without scanning issues."""
+        size = len(self.wl_id)
+        for _ in range(200 if size else 0):
+            k = r.randrange(size)
+            wid, n = self.wl_id[k], self.wl_n[k]
+            if wid in self.deleted_wl_ids or not self.exists(n):
+                continue
+            for w in self.materialize(n).worklogs:
+                if w[0] == wid:
+                    return n, w
+        return None
 
     def _mut(self, n: int) -> Mut:
         m = self.mut.get(n)
