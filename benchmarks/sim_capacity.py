@@ -6,8 +6,8 @@
 Phase 1 (memory): start `python -m jira_assets.simulator --scale large --burst-limit 0`, then page through
 `search/jql` with fields=*all (the connector's full load), fetch the changelogs of those issues with
 `changelog/bulkfetch`, and list every board's issues; the simulator's RSS is sampled every 50 ms (psutil) and the
-peak is reported. Phase 2 (throughput): `--clients` concurrent keep-alive connections (httpx.AsyncClient, split over
-`--procs` load processes) request small endpoints (serverInfo, statuscategory, status, issuetype, myself,
+peak is reported. Phase 2 (throughput): `--clients` concurrent keep-alive connections (by default 4 processes with one
+sequential httpx.Client each; more clients than processes use httpx.AsyncClient) request small endpoints (serverInfo, statuscategory, status, issuetype, myself,
 issueLinkType) for `--seconds`; requests/s = completed 200s / elapsed. The same load is then sent by a minimal
 raw-socket keep-alive client, because on a 2-core machine httpx's own CPU cost (it shares the cores with the
 simulator) caps the first figure well below what the server sustains. The burst limiter is off (`--burst-limit 0`)
@@ -123,17 +123,43 @@ async def _load(url: str, clients: int, seconds: float, offset: int) -> tuple[in
     return ok, err
 
 
-def _load_proc(url: str, clients: int, seconds: float, offset: int, q) -> None:
+def _path(i: int, distinct: bool) -> str:
+    # distinct=True adds a never-repeated query string, which defeats the simulator's GET response cache
+    p = SMALL[i % len(SMALL)]
+    return f"{p}?_={i}" if distinct else p
+
+
+def _load_proc(url: str, clients: int, seconds: float, offset: int, q, distinct: bool = False) -> None:
+    if clients == 1:
+        # one sequential keep-alive httpx.Client: cheaper per request than AsyncClient's pool under concurrency
+        ok = err = 0
+        with httpx.Client(base_url=url, auth=AUTH, timeout=30) as c:
+            c.get(SMALL[0])
+            q.put("ready")
+            deadline = time.perf_counter() + seconds
+            i = offset * 10_000_000
+            while time.perf_counter() < deadline:
+                r = c.get(_path(i, distinct))
+                i += 1
+                if r.status_code == 200:
+                    ok += 1
+                else:
+                    err += 1
+        q.put((ok, err))
+        return
+    q.put("ready")
     q.put(asyncio.run(_load(url, clients, seconds, offset)))
 
 
-def throughput(url: str, clients: int, procs: int, seconds: float) -> dict:
+def throughput(url: str, clients: int, procs: int, seconds: float, distinct: bool = False) -> dict:
     q = mp.get_context("spawn").Queue()
-    ps = [mp.get_context("spawn").Process(target=_load_proc, args=(url, max(1, clients // procs), seconds, k, q))
+    ps = [mp.get_context("spawn").Process(target=_load_proc,
+                                          args=(url, max(1, clients // procs), seconds, k, q, distinct))
           for k in range(procs)]
-    t0 = time.perf_counter()
     for p in ps:
         p.start()
+    results = [q.get() for _ in ps]        # "ready" from each: start-up is not part of the measured window
+    t0 = time.perf_counter()
     results = [q.get() for _ in ps]
     for p in ps:
         p.join()
@@ -144,14 +170,14 @@ def throughput(url: str, clients: int, procs: int, seconds: float) -> dict:
     return {"ok": ok, "errors": err, "seconds": round(elapsed, 1), "requests_per_s": round(ok / seconds)}
 
 
-async def _raw_conn(host: str, port: int, deadline: float, k: int, counts: list[int]) -> None:
+async def _raw_conn(host: str, port: int, deadline: float, k: int, counts: list[int], distinct: bool) -> None:
     """A minimal keep-alive HTTP/1.1 client: one request in flight per connection, Content-Length bodies."""
     import base64
     auth = "Basic " + base64.b64encode(f"{AUTH[0]}:{AUTH[1]}".encode()).decode()
     reader, writer = await asyncio.open_connection(host, port)
-    i = k
+    i = k * 10_000_000
     while time.perf_counter() < deadline:
-        path = SMALL[i % len(SMALL)]
+        path = _path(i, distinct)
         i += 1
         writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: {auth}\r\n\r\n".encode())
         head = await reader.readuntil(b"\r\n\r\n")
@@ -164,13 +190,13 @@ async def _raw_conn(host: str, port: int, deadline: float, k: int, counts: list[
     writer.close()
 
 
-def raw_throughput(url: str, conns: int, seconds: float) -> dict:
+def raw_throughput(url: str, conns: int, seconds: float, distinct: bool = False) -> dict:
     host, port = url.split("//")[1].rsplit(":", 1)
     counts = [0, 0]
 
     async def run() -> None:
         deadline = time.perf_counter() + seconds
-        await asyncio.gather(*(_raw_conn(host, int(port), deadline, k, counts) for k in range(conns)))
+        await asyncio.gather(*(_raw_conn(host, int(port), deadline, k, counts, distinct) for k in range(conns)))
     t0 = time.perf_counter()
     asyncio.run(run())
     return {"ok": counts[0], "errors": counts[1], "requests_per_s": round(counts[0] / (time.perf_counter() - t0))}
@@ -181,8 +207,9 @@ def main() -> None:
     ap.add_argument("--scale", default="large", choices=("demo", "standard", "large"))
     ap.add_argument("--touch", type=int, default=20_000, help="issues to page through with fields=*all")
     ap.add_argument("--seconds", type=float, default=10.0)
-    ap.add_argument("--clients", type=int, default=16)
-    ap.add_argument("--procs", type=int, default=2, help="load-generating processes")
+    ap.add_argument("--clients", type=int, default=4, help="concurrent keep-alive connections")
+    ap.add_argument("--procs", type=int, default=4, help="load-generating processes (clients == procs: one "
+                                                            "sequential httpx.Client per process)")
     args = ap.parse_args()
     t0 = time.perf_counter()
     with running_simulator(["--scale", args.scale, "--burst-limit", "0"], startup_timeout=300) as (url, proc):
@@ -195,13 +222,15 @@ def main() -> None:
         print(f"simulator --scale {args.scale}: ready in {startup:.1f} s, RSS after start-up {idle / 2**20:.0f} MiB, "
               f"peak RSS while serving {peak / 2**20:.0f} MiB")
         print(f"  touched: {touched}")
-        tp = throughput(url, args.clients, args.procs, args.seconds)
-        print(f"  small requests: {tp['requests_per_s']} requests/s with {args.clients} keep-alive connections "
-              f"from {args.procs} processes over {args.seconds:.0f} s ({tp['ok']} ok, {tp['errors']} errors)")
-        raw = raw_throughput(url, args.clients, args.seconds)
-        print(f"  small requests, minimal raw-socket client (so the client's own CPU matters less): "
-              f"{raw['requests_per_s']} requests/s over {args.clients} connections ({raw['ok']} ok, "
-              f"{raw['errors']} errors)")
+        for distinct in (False, True):
+            label = "distinct URLs (response cache defeated)" if distinct else "repeated URLs"
+            tp = throughput(url, args.clients, args.procs, args.seconds, distinct)
+            print(f"  small requests, {label}, httpx: {tp['requests_per_s']} requests/s with {args.clients} "
+                  f"keep-alive connections from {args.procs} processes over {args.seconds:.0f} s "
+                  f"({tp['ok']} ok, {tp['errors']} errors)")
+            raw = raw_throughput(url, args.clients, args.seconds, distinct)
+            print(f"  small requests, {label}, minimal raw-socket client: {raw['requests_per_s']} requests/s over "
+                  f"{args.clients} connections ({raw['ok']} ok, {raw['errors']} errors)")
         print(f"  machine: {psutil.cpu_count()} CPUs, load average {' '.join(f'{x:.1f}' for x in psutil.getloadavg())}")
 
 

@@ -7,11 +7,11 @@ from the simulator's request log (arrival times), not from the client's own coun
     .venv/bin/python benchmarks/throttle_latency.py                  # 5 req/s, 300 ms latency, 150 requests
     .venv/bin/python benchmarks/throttle_latency.py --rate 10 --requests 300 --latency-ms 500
 
-Figures:
-- steady rate: (n - limit) / (last arrival - arrival of the (limit+1)-th request): the rate once the initial burst
-  of `limit` requests is spent, i.e. what a long run achieves. Target >= 95% of the limit.
-- overall rate: n / (last arrival - first arrival).
-- max in any 1 s window: must never exceed the limit.
+Figures (all from the simulator's request log):
+- achieved rate: (n - 1) / (last arrival - first arrival). The throttle paces requests (no initial burst), so
+  this is the steady rate a long run gets. Target >= 95% of the limit.
+- max requests in any 1 s window of arrivals: must never exceed the limit.
+- wall time: first request sent to last response received, as the caller sees it.
 """
 
 from __future__ import annotations
@@ -34,16 +34,11 @@ EMAIL, TOKEN = "demo@example.com", "demo-token"
 
 
 def _simulator(args, log_path):
-    try:
-        from jira_assets_tests._simulator import start_simulator  # the test suite's helper, if present
+    from jira_assets.simulator.process import running_simulator
 
-        return start_simulator("--latency-ms", str(args.latency_ms), "--request-log", str(log_path),
-                               "--burst-limit", "0")
-    except ImportError:
-        from jira_assets.simulator.process import running_simulator
-
-        return running_simulator(["--latency-ms", str(args.latency_ms), "--request-log", str(log_path),
-                                  "--burst-limit", "0"])
+    # Jira's own per-endpoint burst limit (100/s) is far above what is measured here; off so it cannot interfere.
+    return running_simulator(["--latency-ms", str(args.latency_ms), "--request-log", str(log_path),
+                              "--burst-limit", "0"])
 
 
 def max_in_window(times: list[float], window: float = 1.0) -> int:
@@ -83,23 +78,19 @@ def main() -> int:
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         log_path = Path(tmp) / "requests.jsonl"
-        with _simulator(args, log_path) as sim:
-            url = sim[0] if isinstance(sim, tuple) else getattr(sim, "url", sim)
+        with _simulator(args, log_path) as (url, _proc):
             wall = asyncio.run(drive(url, args, Path(tmp) / "throttle.sqlite"))
             time.sleep(0.2)
         entries = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
     times = sorted(e["t"] for e in entries if e["path"] == "/rest/api/2/serverInfo")
     n = len(times)
-    limit = int(args.rate) if args.rate >= 1 else 1
-    steady = (n - limit) / (times[-1] - times[limit]) if n > limit + 1 else float("nan")
-    overall = n / (times[-1] - times[0]) if n > 1 else float("nan")
+    achieved = (n - 1) / (times[-1] - times[0]) if n > 1 else float("nan")
     worst = max_in_window(times)
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     print(f"limit {args.rate:g} req/s, latency {args.latency_ms} ms, {n} requests, concurrency {args.concurrency}")
-    print(f"steady rate  {steady:.3f} req/s = {100 * steady / args.rate:.1f}% of the limit (target >= 95%)")
-    print(f"overall rate {overall:.3f} req/s = {100 * overall / args.rate:.1f}% (includes the initial burst)")
-    print(f"wall time {wall:.2f} s; max requests in any 1 s window: {worst} (limit {math.floor(args.rate)})")
-    ok = steady >= 0.95 * args.rate and worst <= max(1, math.floor(args.rate))
+    print(f"achieved rate {achieved:.3f} req/s = {100 * achieved / args.rate:.1f}% of the limit (target >= 95%)")
+    print(f"max requests in any 1 s window: {worst} (limit {max(1, math.floor(args.rate))}); wall time {wall:.2f} s")
+    ok = achieved >= 0.95 * args.rate and worst <= max(1, math.floor(args.rate))
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 

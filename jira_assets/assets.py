@@ -8,17 +8,28 @@ records and hands the sink (jira_assets.lake) a stream of Arrow batches to commi
 import itertools
 import json
 import os
-from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import datetime, timezone
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from dagster import AssetExecutionContext, AssetIn, AssetsDefinition, MetadataValue, TableColumn, TableSchema, asset
 
 from jira_assets.endpoints import ADMIN_ONLY, BY_NAME, DEFAULT_ENABLED, ENDPOINTS, EndpointSpec, ParentLink
-from jira_assets.jira.extract import ParentRef, changelog_bulkfetch, comments_for_issues, extract, worklogs_bulk
-from jira_assets.lake.arrow import Column, records_to_batch, schema_for
-from jira_assets.lake.io_manager import TableWrite
+from jira_assets.incremental import (
+    CENSUS_AT, CENSUS_GONE, CENSUS_TAG, CURSOR_UPDATED, FILTER, FULL, FULL_REFRESH_TAG, PARENT_WATERMARK, SYNCED_AT,
+    WORKLOG_DELETED_CURSOR, WORKLOG_UPDATED_CURSOR, IncrementalSettings, census_jql, full_jql, held_back_cursor,
+    incremental_jql, parent_changes, parse_instant,
+)
+from jira_assets.jira.extract import (
+    ISSUE_COMMENTS, ISSUE_WORKLOGS, ParentRef, changelog_bulkfetch, deleted_worklog_ids, embedded_or_fetched, extract,
+    issue_ids, worklogs_bulk,
+)
+from jira_assets.lake.arrow import Column, parse_timestamp, records_to_batch, schema_for
+from jira_assets.lake.io_manager import LakeWriter, TableWrite
 from jira_assets.resources import JiraResource
 from jira_assets.stream import iterate_in_thread
 
@@ -147,45 +158,187 @@ def parent_refs(link: ParentLink, table: pa.Table) -> list[ParentRef]:
 def parent_columns(spec: EndpointSpec) -> list[str]:
     link = spec.parent
     assert link is not None
-    if spec.fetch.paging == "embedded_comments":
-        return ["id", "_raw"]
+    if spec.fetch.paging in ("embedded_comments", "worklog_bulk"):
+        return ["id", "_raw", "_synced_at"]
+    if spec.parent.asset == "issue_search":
+        return ["id", "_synced_at"]
     return sorted({link.id_column, *link.where})
 
 
-def _embedded_comments(parent: Any) -> Iterator[tuple[str, dict | None]]:
-    """(issue id, fields.comment) from issue_search's `_raw`, batch by batch so memory stays flat."""
-    batches = parent.to_batches() if isinstance(parent, pa.Table) else parent
-    for batch in batches:
+def _embedded(parent: pa.Table, field_name: str) -> Iterator[tuple[str, dict | None]]:
+    """(issue id, fields.<field_name>) from issue_search's `_raw`, batch by batch."""
+    for batch in parent.to_batches():
         for issue_id, raw in zip(batch.column("id").to_pylist(), batch.column("_raw").to_pylist()):
             fields = (json.loads(raw) if raw else {}).get("fields") or {}
-            yield str(issue_id), fields.get("comment")
+            yield str(issue_id), fields.get(field_name)
 
 
-# ---- the factory ------------------------------------------------------------------------------------------------
+# ---- one materialization ------------------------------------------------------------------------------------------
 
 
-def _pages(spec: EndpointSpec, client, parent: Any) -> AsyncIterator[list[tuple[dict, dict]]]:
+@dataclass
+class Plan:
+    """What one materialization fetches and how it is committed (filled in by the endpoint's planner)."""
+
+    pages: Callable[[Any], AsyncIterator[list[tuple[dict, dict]]]]  # client -> pages of (record, parent keys)
+    mode: str = "replace"
+    summary: dict[str, str] = field(default_factory=dict)  # completed while streaming; committed with the data
+    deletes: Callable[[], list[pa.Table]] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def _full_refresh_requested(context) -> bool:
+    return str(context.run.tags.get(FULL_REFRESH_TAG, "")).lower() == "true"
+
+
+def _watermark_plan(spec: EndpointSpec, context, lake: LakeWriter, parent: pa.Table, synced_at: datetime):
+    """For children of issue_search: which parent rows are new since this child's last commit, and the deletes."""
+    watermark = parse_instant(lake.last_committed_property(spec.name, PARENT_WATERMARK))
+    changes = parent_changes(lake.load(spec.parent.asset), watermark)
+    full = changes.full or _full_refresh_requested(context) or not lake.table_exists(spec.name)
+    if not full and parent.num_rows:
+        since = pa.scalar(changes.since, pa.timestamp("us", tz="UTC"))
+        parent = parent.filter(pc.greater(parent.column("_synced_at"), since))
+    summary = {SYNCED_AT: synced_at.isoformat(), FULL: str(full).lower()}
+    if changes.watermark is not None:
+        summary[PARENT_WATERMARK] = changes.watermark.isoformat()
+    changed = [str(i) for i in parent.column("id").to_pylist()] if parent.num_rows else []
+    gone = sorted(changes.gone_ids)
+    # Changed issues are fetched whole, so their old rows go; rows of issues the census found deleted go too.
+    deletes = None if full else (lambda: [pa.table({"issue_id": pa.array(changed + gone, pa.string())})])
+    metadata = {"incremental": not full, "parents_changed": len(changed), "parents_deleted": len(gone)}
+    return parent, full, summary, deletes, metadata
+
+
+def plan_for(spec: EndpointSpec, context, lake: LakeWriter, parent: Any, synced_at: datetime) -> Plan:
     style = spec.fetch.paging
-    if style == "changelog_bulkfetch":
-        return changelog_bulkfetch(client, [str(r.path_id) for r in parent_refs(spec.parent, parent)], spec.name)
-    if style == "embedded_comments":
-        return comments_for_issues(client, _embedded_comments(parent), spec.name)
-    if style == "worklog_bulk":
-        return worklogs_bulk(client, spec.name)
+    if spec.name == "issue_search":
+        return _issue_search_plan(spec, context, lake, synced_at)
+    if spec.parent is not None and spec.parent.asset == "issue_search":
+        parent, full, summary, deletes, metadata = _watermark_plan(spec, context, lake, parent, synced_at)
+        mode = "replace" if full else "merge"
+        if style == "changelog_bulkfetch":
+            ids = [str(i) for i in parent.column("id").to_pylist()]
+            return Plan(lambda c: changelog_bulkfetch(c, ids, spec.name), mode, summary, deletes, metadata)
+        if style == "embedded_comments":
+            return Plan(lambda c: embedded_or_fetched(c, _embedded(parent, "comment"), spec.name,
+                                                      items_key="comments", per_issue=ISSUE_COMMENTS),
+                        mode, summary, deletes, metadata)
+        if style == "worklog_bulk" and full:
+            # A full load reads every worklog through the bulk feed: 1000 a request, whatever the issue count.
+            return Plan(lambda c: worklogs_bulk(c, spec.name), mode, summary, deletes, metadata)
+        if style == "worklog_bulk":
+            # Adding, editing or deleting a worklog updates its issue, so the changed issues carry every change:
+            # their embedded worklogs when complete, per issue where truncated.
+            return Plan(lambda c: embedded_or_fetched(c, _embedded(parent, "worklog"), spec.name,
+                                                      items_key="worklogs", per_issue=ISSUE_WORKLOGS),
+                        mode, summary, deletes, metadata)
+    if style == "since_until" and spec.name == "worklog_updated":
+        return _worklog_updated_plan(spec, context, lake, synced_at)
     if spec.parent is not None:
-        return extract(client, spec.fetch, spec.name, parent_refs(spec.parent, parent))
-    return extract(client, spec.fetch, spec.name)
+        refs = parent_refs(spec.parent, parent)
+        return Plan(lambda c: extract(c, spec.fetch, spec.name, refs))
+    return Plan(lambda c: extract(c, spec.fetch, spec.name))
 
 
-def table_write(spec: EndpointSpec, jira: JiraResource, parent: Any = None) -> TableWrite:
-    """The stream of batches for one materialization, plus metadata filled in once the stream is drained."""
+def _issue_search_plan(spec: EndpointSpec, context, lake: LakeWriter, synced_at: datetime) -> Plan:
+    settings = IncrementalSettings.from_env()
+    previous = parse_instant(lake.last_committed_property(spec.name, CURSOR_UPDATED))
+    full = (
+        _full_refresh_requested(context) or previous is None or not lake.table_exists(spec.name)
+        or lake.last_committed_property(spec.name, FILTER) != settings.fingerprint
+    )
+    last_census = parse_instant(lake.last_committed_property(spec.name, CENSUS_AT))
+    census = not full and (
+        str(context.run.tags.get(CENSUS_TAG, "")).lower() == "true"
+        or last_census is None
+        or synced_at - last_census >= timedelta(hours=settings.census_every_hours)
+    )
+    summary = {SYNCED_AT: synced_at.isoformat(), FULL: str(full).lower(), FILTER: settings.fingerprint}
+    if full:
+        summary[CENSUS_AT] = synced_at.isoformat()  # a full load is as good as a census
+    gone: list[str] = []
+    metadata: dict[str, Any] = {"incremental": not full, "census": census}
+    known: dict[str, datetime] = {}
+    if not full:
+        stored = lake.read_table(spec.name, ["id", "updated"])
+        known = dict(zip((str(i) for i in stored.column("id").to_pylist()), stored.column("updated").to_pylist()))
+    newest: list[datetime] = []
+
+    async def pages(client):
+        me = await client.get_json("/rest/api/2/myself", endpoint=spec.name)  # validates credentials; gives the tz
+        tz = ZoneInfo(me.get("timeZone") or "UTC")
+        jql = full_jql(settings) if full else incremental_jql(settings, previous, tz)
+        metadata["jql"] = jql
+        fetch = replace(spec.fetch, body={**spec.fetch.body, "jql": jql})
+        async for page in extract(client, fetch, spec.name):
+            fresh = []
+            for record, keys in page:
+                updated = parse_timestamp((record.get("fields") or {}).get("updated"))
+                if updated is not None and (not newest or updated > newest[0]):
+                    newest[:] = [updated]
+                # The overlap window brings back issues already written; Jira bumps `updated` on every change,
+                # so an issue whose `updated` matches the lake is unchanged and its children need no refetch.
+                if updated is None or known.get(str(record.get("id"))) != updated:
+                    fresh.append((record, keys))
+            metadata["unchanged_skipped"] = metadata.get("unchanged_skipped", 0) + len(page) - len(fresh)
+            if fresh:
+                yield fresh
+        cursor = held_back_cursor(newest[0] if newest else None, previous, settings.holdback_minutes)
+        if cursor is not None:
+            summary[CURSOR_UPDATED] = cursor.isoformat()
+        if census:
+            live = await issue_ids(client, census_jql(settings), spec.name)
+            gone.extend(sorted(i for i in known if i not in live))
+            summary[CENSUS_AT] = synced_at.isoformat()
+            summary[CENSUS_GONE] = ",".join(gone)
+            metadata["issues_deleted"] = len(gone)
+
+    deletes = None if full else (lambda: [pa.table({"id": pa.array(gone, pa.string())})])
+    return Plan(pages, "replace" if full else "merge", summary, deletes, metadata)
+
+
+def _worklog_updated_plan(spec: EndpointSpec, context, lake: LakeWriter, synced_at: datetime) -> Plan:
+    """worklog/updated from its cursor; after the first load, worklog/deleted from its own cursor removes rows."""
+    settings = IncrementalSettings.from_env()
+    full = _full_refresh_requested(context) or not lake.table_exists(spec.name)
+    overlap_ms = settings.overlap_minutes * 60_000
+    cursor = {"updated": 0, "deleted": 0}
+    if not full:
+        cursor["updated"] = int(lake.last_committed_property(spec.name, WORKLOG_UPDATED_CURSOR) or 0)
+        cursor["deleted"] = int(lake.last_committed_property(spec.name, WORKLOG_DELETED_CURSOR) or 0)
+    since = {k: max(0, v - overlap_ms) if v else 0 for k, v in cursor.items()}
+    summary = {SYNCED_AT: synced_at.isoformat(), FULL: str(full).lower()}
+    metadata: dict[str, Any] = {"incremental": not full}
+    removed: list[int] = []
+
+    async def pages(client):
+        fetch = replace(spec.fetch, params={**spec.fetch.params, "since": since["updated"]})
+        async for page in extract(client, fetch, spec.name):
+            cursor["updated"] = max([cursor["updated"], *(int(r["updatedTime"]) for r, _ in page)])
+            yield page
+        if full:
+            cursor["deleted"] = cursor["updated"]  # the deletion feed only matters from this load on
+        else:
+            removed.extend(int(i) for i in await deleted_worklog_ids(client, spec.name, since["deleted"], cursor))
+            metadata["worklogs_deleted"] = len(removed)
+        summary[WORKLOG_UPDATED_CURSOR] = str(cursor["updated"])
+        summary[WORKLOG_DELETED_CURSOR] = str(cursor["deleted"])
+
+    deletes = None if full else (lambda: [pa.table({"worklog_id": pa.array(removed, pa.int64())})])
+    return Plan(pages, "replace" if full else "merge", summary, deletes, metadata)
+
+
+def table_write(spec: EndpointSpec, context, jira: JiraResource, lake: LakeWriter, parent: Any = None) -> TableWrite:
+    """The stream of batches for one materialization; summary and metadata are completed once it is drained."""
     synced_at = datetime.now(timezone.utc)
-    metadata: dict[str, Any] = {}
+    plan = plan_for(spec, context, lake, parent, synced_at)
+    metadata = plan.metadata
 
     async def produce():
         async with jira.client() as client:
             try:
-                async for batch in _batches(spec, _pages(spec, client, parent), synced_at):
+                async for batch in _batches(spec, plan.pages(client), synced_at):
                     yield batch
             finally:
                 stats = client.stats
@@ -204,10 +357,11 @@ def table_write(spec: EndpointSpec, jira: JiraResource, parent: Any = None) -> T
     return TableWrite(
         batches=itertools.chain([] if first is None else [first], batches),
         schema=arrow_schema(spec),
-        mode=spec.write_mode,
+        mode=plan.mode,
         key_columns=list(spec.primary_key),
-        summary={"jira.endpoint": spec.name},
+        summary={"jira.endpoint": spec.name, SYNCED_AT: synced_at.isoformat(), **plan.summary},
         metadata=metadata,
+        deletes=plan.deletes,
     )
 
 
@@ -218,6 +372,7 @@ def build_asset(spec: EndpointSpec) -> AssetsDefinition:
         description=spec.description,
         kinds={"jira", "iceberg"},
         io_manager_key="lake",
+        required_resource_keys={"jira", "lake"},
         owners=["team:data-engineering"],
         tags={"jira/admin_only": str(spec.admin_only).lower(), "jira/write_mode": spec.write_mode},
         metadata={
@@ -229,17 +384,16 @@ def build_asset(spec: EndpointSpec) -> AssetsDefinition:
     if spec.parent is None:
 
         @asset(**common)
-        def _root(context: AssetExecutionContext, jira: JiraResource) -> TableWrite:
-            return table_write(spec, jira)
+        def _root(context: AssetExecutionContext) -> TableWrite:
+            return table_write(spec, context, context.resources.jira, context.resources.lake.writer())
 
         return _root
 
-    ins = {"parent": AssetIn(key=spec.parent.asset, metadata={"columns": parent_columns(spec),
-                                                               "stream": spec.fetch.paging == "embedded_comments"})}
+    ins = {"parent": AssetIn(key=spec.parent.asset, metadata={"columns": parent_columns(spec)})}
 
     @asset(ins=ins, **common)
-    def _child(context: AssetExecutionContext, jira: JiraResource, parent: Any) -> TableWrite:
-        return table_write(spec, jira, parent)
+    def _child(context: AssetExecutionContext, parent: pa.Table) -> TableWrite:
+        return table_write(spec, context, context.resources.jira, context.resources.lake.writer(), parent)
 
     return _child
 

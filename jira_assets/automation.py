@@ -379,9 +379,29 @@ def lake_high_water(lake: IcebergIOManager, name: str = ISSUE_ROOT) -> tuple[dat
     table = writer.load(name)
     if table is None or table.current_snapshot() is None:
         return None, None
-    column = writer.read_table(name, ["updated"], types={"updated": "timestamptz"}).column("updated")
-    top = pc.max(column).as_py() if len(column) else None
+    top = _max_from_file_stats(table, "updated")
+    if top is _UNKNOWN:
+        column = writer.read_table(name, ["updated"], types={"updated": "timestamptz"}).column("updated")
+        top = pc.max(column).as_py() if len(column) else None
     return top, table.current_snapshot().snapshot_id
+
+
+_UNKNOWN = object()
+
+
+def _max_from_file_stats(table, column: str):
+    """A column's maximum from the data files' upper bounds (metadata only, no data read); _UNKNOWN when some file
+    has no statistics for it (then the caller scans the column)."""
+    try:
+        files = table.inspect.files()
+        if files.num_rows == 0:
+            return None
+        bounds = files.column("readable_metrics").combine_chunks().field(column).field("upper_bound")
+    except Exception:  # no such column, or a catalog without readable metrics
+        return _UNKNOWN
+    if bounds.null_count:
+        return _UNKNOWN
+    return pc.max(bounds).as_py()
 
 
 def _parse_cursor(raw: str | None) -> dict[str, Any]:
@@ -403,7 +423,8 @@ def build_change_sensor(job: UnresolvedAssetJobDefinition, in_flight_jobs: Seque
         description=(
             "Asks Jira for the approximate number of issues updated after the newest `updated` in the lake "
             "(one POST search/approximate-count) and requests an incremental issues run only when it is not zero. "
-            "Cursor: the lake's high-water mark; the sensor's own cursor only when the table has none."
+            "Cursor: the lake's high-water mark (max issue_search.updated); the sensor's own cursor when the lake "
+            "cannot be read."
         ),
     )
     def jira_issue_change_sensor(context: SensorEvaluationContext, jira: JiraResource,
@@ -412,9 +433,15 @@ def build_change_sensor(job: UnresolvedAssetJobDefinition, in_flight_jobs: Seque
         if busy:
             return SkipReason(f"an issues run is already queued or running ({', '.join(busy)}); not asking Jira")
         previous = _parse_cursor(context.cursor)
-        high_water, snapshot_id = lake_high_water(lake)
-        if high_water is None and previous.get("high_water"):
-            high_water = datetime.fromisoformat(previous["high_water"])
+        try:
+            high_water, snapshot_id = lake_high_water(lake)
+        except Exception as exc:
+            # The catalog is unreachable (a remote catalog's outage): fall back to the high-water mark this sensor
+            # saw last time rather than asking for a full load.
+            if not previous.get("high_water"):
+                raise
+            context.log.warning(f"could not read issue_search from the lake ({exc}); using the sensor's cursor")
+            high_water, snapshot_id = datetime.fromisoformat(previous["high_water"]), previous.get("snapshot_id")
         if high_water is None:
             context.update_cursor(json.dumps({"high_water": None, "checked_at": _now_iso()}))
             return RunRequest(run_key=f"initial-load-{snapshot_id}",

@@ -123,6 +123,7 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
             c("resolution_date", "fields.resolutiondate", "timestamptz"), c("due_date", "fields.duedate", "date"),
             c("comment_total", "fields.comment.total", "long"), c("worklog_total", "fields.worklog.total", "long"),
         ),
+        write_mode="merge",
     ),
     EndpointSpec(
         "issue_changelog", ISSUES, "Full change history of every issue (changelog/bulkfetch, 1000 issues a call).",
@@ -131,6 +132,7 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
         (ID, c("author_account_id", "author.accountId"), c("created", "created", "timestamptz"),
          c("items", "items", "json")),
         parent=ParentLink("issue_search", "issue_id", distinct=True),
+        write_mode="merge",
     ),
     EndpointSpec(
         "issue_comments", ISSUES, "Every comment (embedded in the search; per issue only where it was truncated).",
@@ -139,6 +141,7 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
         (ID, c("author_account_id", "author.accountId"), c("update_author_account_id", "updateAuthor.accountId"),
          c("body"), c("created", "created", "timestamptz"), c("updated", "updated", "timestamptz")),
         parent=ParentLink("issue_search", "issue_id"),
+        write_mode="merge",
     ),
     EndpointSpec(
         "issue_worklog", ISSUES, "Every worklog (worklog/updated + worklog/list, 1000 worklogs a call).",
@@ -148,12 +151,14 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
          c("time_spent_seconds", "timeSpentSeconds", "long"), c("created", "created", "timestamptz"),
          c("updated", "updated", "timestamptz"), c("comment")),
         parent=ParentLink("issue_search", "issue_id"),
+        write_mode="merge",
     ),
     EndpointSpec(
         "worklog_updated", ISSUES, "Worklog ids with their last update time (worklog/updated).",
         FetchSpec(path=f"{V2}/worklog/updated", paging="since_until", params={"since": 0}),
         ("worklog_id",),
         (c("worklog_id", "worklogId", "long"), c("updated_time", "updatedTime", "timestamptz")),
+        write_mode="merge",
     ),
     # ---- projects -----------------------------------------------------------------------------------------
     EndpointSpec(

@@ -225,7 +225,12 @@ class OddJira:
                 "<html><head><title>Oops, you&#39;ve found a dead link. - JIRA</title></head>"
                 "<body><h1>Oops, you've found a dead link.</h1></body></html>", status_code=404)
 
+        async def anonymous_myself(request: Request):
+            await record(request)  # what a site answering as the anonymous user would send
+            return JSONResponse({"self": f"{self.url}/rest/api/2/user", "active": False, "timeZone": "UTC"})
+
         return Starlette(routes=[
+            Route("/anon/rest/api/2/myself", anonymous_myself),
             Route("/rest/api/2/project/search", stuck_page_bean),
             Route("/rest/api/2/filter/search", echo_page_bean),
             Route("/rest/api/2/search/jql", stuck_cursor, methods=["GET", "POST"]),

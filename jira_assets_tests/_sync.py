@@ -71,8 +71,25 @@ def key_of(spec: EndpointSpec, record: dict, parents: dict) -> tuple:
     return tuple(key)
 
 
-def assert_table_equals_truth(url: str, lake_dir: str, name: str) -> int:
-    """Same primary keys, `_raw` equal as JSON, parent keys as in truth, no duplicate key. Returns the row count."""
+def without_embedded_issues(issue: dict) -> dict:
+    """An issue without the copies of *other* issues Jira embeds in it (parent, subtasks, links): Jira refreshes
+    those when the other issue changes or is deleted without touching this issue's `updated`, so an incremental
+    sync keeps them as of this issue's own last change (join on the ids for current values)."""
+    issue = json.loads(json.dumps(issue))
+    fields = issue.get("fields") or {}
+    if isinstance(fields.get("parent"), dict):
+        fields["parent"].pop("fields", None)
+    # Deleting a subtask or a linked issue also removes it from these lists without touching `updated`.
+    fields.pop("subtasks", None)
+    fields.pop("issuelinks", None)
+    return issue
+
+
+def assert_table_equals_truth(url: str, lake_dir: str, name: str, *, embedded_may_lag: bool = False) -> int:
+    """Same primary keys, `_raw` equal as JSON, parent keys as in truth, no duplicate key. Returns the row count.
+
+    embedded_may_lag: compare issues without their embedded copies of other issues (see without_embedded_issues).
+    """
     spec = BY_NAME[name]
     expected = {}
     for item in truth(url, name):
@@ -86,7 +103,10 @@ def assert_table_equals_truth(url: str, lake_dir: str, name: str) -> int:
     )
     for key, row in zip(keys, rows):
         item = expected[key]
-        assert json.loads(row["_raw"]) == item["record"], f"{name} {key}: _raw differs from what Jira serves"
+        raw, record = json.loads(row["_raw"]), item["record"]
+        if embedded_may_lag:
+            raw, record = without_embedded_issues(raw), without_embedded_issues(record)
+        assert raw == record, f"{name} {key}: _raw differs from what Jira serves"
         for parent_key, value in item["parents"].items():
             assert str(row[parent_key]) == str(value), f"{name} {key}: {parent_key} is {row[parent_key]}, not {value}"
     return len(rows)
@@ -130,6 +150,8 @@ def planned_requests(url: str, name: str, parent_ids: list | None = None) -> int
         return pages(len(items), PAGE_CAPS["worklog_updated"]) + math.ceil(len(items) / WORKLOG_IDS_PER_CALL)
     if style == "short_page_array":
         return len(items) // PAGE_CAPS[name] + 1
+    if name == "issue_search":
+        return 1 + pages(len(items), PAGE_CAPS[name])  # GET /myself first: credentials and the JQL time zone
     if spec.parent is None:
         return pages(len(items), PAGE_CAPS[name]) if name in PAGE_CAPS else 1
     per_parent = Counter(str(i["parents"][spec.parent.key]) for i in items)

@@ -21,6 +21,7 @@ from jira_assets.automation import (
     automation_definitions,
 )
 from jira_assets.endpoints import DEFAULT_ENABLED
+from jira_assets.lake.io_manager import IcebergIOManager
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +36,9 @@ def requests_made(url: str) -> int:
 
 
 def evaluate(sensor_def, instance, resources, cursor):
-    context = build_sensor_context(instance=instance, resources=resources, cursor=cursor)
-    result = sensor_def(context)
-    return result, context.cursor
+    with build_sensor_context(instance=instance, resources=resources, cursor=cursor) as context:
+        result = sensor_def(context)
+        return result, context.cursor
 
 
 def add_run(instance, *, job_name: str, tags: dict, asset_selection=None) -> str:
@@ -96,6 +97,15 @@ def test_change_sensor_requests_a_run_only_when_jira_changed(automation, fresh_s
         result, cursor = evaluate(sensor_def, instance, resources, cursor)
         assert isinstance(result, SkipReason), result
 
+        # The catalog is unreachable: the sensor's own cursor stands in for the lake's high-water mark.
+        broken = {"jira": resources["jira"], "lake": IcebergIOManager(
+            catalog_name="unreachable", catalog_properties={"type": "rest", "uri": "http://127.0.0.1:9"})}
+        sim_post(url, "/__sim/advance", {"update_issues": 2, "minutes": 5})
+        result, _ = evaluate(sensor_def, instance, broken, cursor)
+        assert isinstance(result, RunRequest) and result.tags["jira_assets/changed_issues"] == "2"
+        with pytest.raises(Exception):
+            evaluate(sensor_def, instance, broken, None)  # no cursor either: the tick fails visibly
+
 
 def test_schedules_request_tagged_runs_and_wait_for_issues_runs(automation):
     when = datetime(2026, 11, 2, 3, 30, tzinfo=timezone.utc)
@@ -116,3 +126,37 @@ def test_schedules_request_tagged_runs_and_wait_for_issues_runs(automation):
             assert (len(data.run_requests) == 0) == blocked, name
             if blocked:
                 assert "already queued or running" in data.skip_message
+
+
+@pytest.mark.slow
+def test_change_sensor_end_to_end_with_the_real_incremental_job(fresh_sim_url, lake, monkeypatch):
+    """The run the sensor asks for, executed with the real assets, lands the changes; then the sensor is quiet."""
+    from dagster import Definitions
+
+    from jira_assets.assets import build_assets
+    from jira_assets.automation import with_automation
+
+    monkeypatch.setenv("JIRA_RATE_LIMIT", "50")
+    url = fresh_sim_url
+    incremental = ["issue_search", "issue_changelog", "issue_comments", "issue_worklog", "worklog_updated"]
+    assets = build_assets(incremental)
+    resources = {"jira": jira_for(url), "lake": lake}
+    defs = Definitions(assets=with_automation(assets), **automation_definitions(assets, incremental),
+                       resources=resources)
+    sensor_def = {s.name: s for s in defs.sensors}[CHANGE_SENSOR]
+    with instance_for_test() as instance:
+        job = defs.resolve_job_def(INCREMENTAL_JOB)
+        result, cursor = evaluate(sensor_def, instance, resources, None)
+        assert isinstance(result, RunRequest)
+        assert job.execute_in_process(instance=instance, tags=result.tags).success
+        result, cursor = evaluate(sensor_def, instance, resources, cursor)
+        assert isinstance(result, SkipReason), result
+
+        sim_post(url, "/__sim/advance", {"update_issues": 4, "minutes": 10})
+        result, cursor = evaluate(sensor_def, instance, resources, cursor)
+        assert isinstance(result, RunRequest) and result.tags["jira_assets/changed_issues"] == "4"
+        run = job.execute_in_process(instance=instance, tags=result.tags)
+        assert run.success
+        assert all(e.passed for e in run.get_asset_check_evaluations())
+        result, cursor = evaluate(sensor_def, instance, resources, cursor)
+        assert isinstance(result, SkipReason), result

@@ -23,6 +23,8 @@ ASSETS_QUERY = """
     groupName
     kinds
     description
+    tags { key value }
+    metadataEntries { label ... on TableSchemaMetadataEntry { schema { columns { name type } } } }
     owners { __typename ... on TeamAssetOwner { team } ... on UserAssetOwner { email } }
     internalFreshnessPolicy { __typename ... on TimeWindowFreshnessPolicy { failWindowSeconds warnWindowSeconds } }
     automationCondition { label }
@@ -57,6 +59,13 @@ def test_webserver_shows_assets_groups_freshness_checks_schedules_and_sensors(tm
         assert {"jira", "iceberg"} <= set(node["kinds"]), name
         assert node["description"] == spec.description, name
         assert node["owners"], name
+        assert node["tags"], name
+        # the column schema from the catalogue: primary key and parent key columns, the typed ones, _raw, _synced_at
+        (schema,) = [m["schema"] for m in node["metadataEntries"] if m["label"] == "dagster/column_schema"]
+        columns = [c["name"] for c in schema["columns"]]
+        assert set(spec.primary_key) <= set(columns), name
+        assert {c.name for c in spec.columns} <= set(columns), name
+        assert {"_raw", "_synced_at"} <= set(columns), name
         policy = node["internalFreshnessPolicy"]
         assert policy["__typename"] == "TimeWindowFreshnessPolicy", name
         expected = (6 * HOUR, 2 * HOUR) if spec.group == ISSUES else (2 * DAY, DAY)

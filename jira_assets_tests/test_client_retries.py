@@ -162,6 +162,31 @@ def test_retry_after_http_date_is_honoured(sim, tmp_path):
     assert log[1]["t"] - log[0]["t"] >= 1.0
 
 
+def test_a_429_pauses_the_other_tasks_of_the_same_client(sim, tmp_path):
+    """At 2 req/s, tasks spend ~0.5 s waiting for their slot; a 429 meanwhile must stop them too."""
+    sim.set_faults(fail_first={"/rest/api/2/myself": ["ok", 429]}, retry_after_seconds=1.5)
+
+    async def go():
+        async with make_client(sim.url, tmp_path, rate_limit=2) as client:
+            async def steady():
+                for _ in range(4):
+                    await client.get_json(PATH, endpoint="server_info")
+
+            async def unlucky():
+                for _ in range(2):
+                    await client.get_json("/rest/api/2/myself", endpoint="myself")
+
+            await asyncio.gather(steady(), steady(), unlucky())
+            return client.stats
+
+    stats = asyncio.run(go())
+    log = sim.new_entries()
+    assert stats.requests == len(log) == 11 and stats.retries == 1
+    t429 = next(e["t"] for e in log if e["status"] == 429)
+    quiet = [e for e in log if t429 + 0.05 < e["t"] < t429 + 1.5]
+    assert quiet == []
+
+
 def test_a_429_pauses_every_process_sharing_the_throttle(sim, tmp_path):
     """Process B requests steadily; process A (this one) gets a 429 with Retry-After: 2. B must go quiet too."""
     other_path = "/rest/api/2/myself"

@@ -59,13 +59,13 @@ def run_workers(sim, tmp_path, n_procs: int, per_proc: int, rate: float, env_ext
 
 
 def test_eight_processes_never_exceed_the_limit_in_any_second(sim, tmp_path):
-    stats = run_workers(sim, tmp_path, n_procs=8, per_proc=6, rate=5,
+    stats = run_workers(sim, tmp_path, n_procs=8, per_proc=5, rate=5,
                         env_extra={"JIRA_THROTTLE_DB": str(tmp_path / "shared-throttle.sqlite")})
     arrivals = [e["t"] for e in sim.new_entries() if e["path"] == PATH]
-    assert len(arrivals) == 48 == sum(s["requests"] for s in stats)
+    assert len(arrivals) == 40 == sum(s["requests"] for s in stats)
     assert max_in_window(arrivals, 1.0) <= 5
-    # ...and the limit was used, not merely respected: 48 requests need at least 48/5 s, and not much more.
-    assert sorted(arrivals)[-1] - sorted(arrivals)[0] >= (48 - 5) / 5
+    # ...and the limit was used, not merely respected: 40 paced requests need at least 35/5 s.
+    assert sorted(arrivals)[-1] - sorted(arrivals)[0] >= (40 - 5) / 5
 
 
 def test_two_sites_do_not_share_a_budget(tmp_path):

@@ -687,3 +687,29 @@ def test_contract_requests_match_the_official_schemas(premium):
             if errs:
                 problems.append((path, errs[:3]))
     assert not problems
+
+
+# ---- scales --------------------------------------------------------------------------------------------------
+
+def test_standard_scale_has_20_projects_and_10000_issues():
+    with start_simulator("--scale", "standard") as (url, _):
+        with client(url) as c:
+            assert c.post(f"{V2}/search/approximate-count", json={"jql": "created >= 0"}).json()["count"] == 10_000
+            live = c.get(f"{V2}/project/search", params={"maxResults": 100}).json()
+            assert live["total"] == 20
+            users = c.get(f"{V2}/users/search", params={"maxResults": 1000}).json()
+            assert len(users) == 300
+            members = c.get(f"{V2}/group/member", params={"groupId": c.get(f"{V2}/group/bulk").json()["values"][0]
+                                                          ["groupId"], "includeInactiveUsers": "true"}).json()
+            assert members["maxResults"] == 50
+
+
+@pytest.mark.slow
+def test_large_scale_serves_100000_issues():
+    with start_simulator("--scale", "large") as (url, _):
+        with client(url) as c:
+            assert c.post(f"{V2}/search/approximate-count", json={"jql": "created >= 0"}).json()["count"] == 100_000
+            body = c.post(f"{V2}/search/jql", json={"jql": FULL_LOAD, "fields": ["*all"], "maxResults": 5000}).json()
+            assert len(body["issues"]) == 100 and body["nextPageToken"]
+            ids = c.post(f"{V2}/search/jql", json={"jql": FULL_LOAD, "fields": ["id"], "maxResults": 5000}).json()
+            assert len(ids["issues"]) == 5000

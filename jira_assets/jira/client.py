@@ -206,8 +206,9 @@ class JiraClient:
 
     rate_limit: requests/second for the shared throttle (used when `throttle` is None, which selects the
     machine-wide default from `get_throttle`). timeout: read/write seconds; connect_timeout: connect seconds.
-    max_attempts: attempts per request including the first; max_retry_seconds: total time a request may spend
-    being retried (waits included). backoff_base/backoff_max: first backoff and its cap, in seconds.
+    max_attempts: attempts per request including the first; max_retry_seconds: how long a request may keep
+    being retried, from its first failure (backoff waits included; time queued for throttle slots before the
+    first attempt is not). backoff_base/backoff_max: first backoff and its cap, in seconds.
     """
 
     def __init__(
@@ -313,17 +314,19 @@ class JiraClient:
             raise RuntimeError("use `async with JiraClient(...)` (or await client.open()) before requests")
         method = method.upper()
         endpoint = endpoint or path
-        started = time.monotonic()
+        first_failure: float | None = None  # the retry budget runs from here, not from time queued for slots
         attempt = 0
         while True:
             attempt += 1
             try:
                 return await self._attempt(method, path, params, json, endpoint, expect, attempt)
             except _Retryable as failure:
+                if first_failure is None:
+                    first_failure = time.monotonic()
                 delay = self._backoff(attempt)
                 if failure.wait_at_least is not None:
                     delay = max(delay, failure.wait_at_least)
-                elapsed = time.monotonic() - started
+                elapsed = time.monotonic() - first_failure
                 if attempt >= self.max_attempts or elapsed + delay > self.max_retry_seconds:
                     raise self._exhausted(failure, method, path, endpoint, attempt, delay, elapsed) from None
                 if failure.status == 429:

@@ -183,35 +183,45 @@ async def changelog_bulkfetch(client: JiraClient, issue_ids: Sequence[str], endp
         yield page
 
 
-async def comments_for_issues(
-    client: JiraClient, embedded: Iterable[tuple[str, Mapping[str, Any] | None]], endpoint: str
+async def embedded_or_fetched(
+    client: JiraClient, embedded: Iterable[tuple[str, Mapping[str, Any] | None]], endpoint: str, *,
+    items_key: str, per_issue: FetchSpec,
 ) -> AsyncIterator[Page]:
-    """Comments: taken from the page embedded in each issue when it is complete; fetched per issue otherwise.
+    """Comments or worklogs of many issues: taken from the page Jira embeds in each issue (`fields.comment`,
+    `fields.worklog`) when it is complete, fetched per issue only where `total` says it was truncated.
 
-    `embedded` yields (issue_id, fields.comment) pairs as issue_search stored them.
+    `embedded` yields (issue_id, embedded page) pairs as issue_search stored them.
     """
     incomplete: list[str] = []
     batch: Page = []
     for issue_id, page in embedded:
-        comments = (page or {}).get("comments") or []
+        items = (page or {}).get(items_key) or []
         total = (page or {}).get("total")
-        if total is not None and total > len(comments):
+        if total is not None and total > len(items):
             incomplete.append(issue_id)
             continue
-        batch.extend((c, {"issue_id": issue_id}) for c in comments)
+        batch.extend((item, {"issue_id": issue_id}) for item in items)
         if len(batch) >= 1000:
             yield batch
             batch = []
     if batch:
         yield batch
-    spec = FetchSpec(
-        path="/rest/api/2/issue/{parent_id}/comment", paging="page_bean", items_key="comments",
-        params={"orderBy": "created"}, page_size=5000, skip_statuses=frozenset({404}),
-    )
     parents = [ParentRef(i, {"issue_id": i}) for i in incomplete]
     if parents:
-        async for page in extract(client, spec, endpoint, parents):
+        async for page in extract(client, per_issue, endpoint, parents):
             yield page
+
+
+# Per-issue fallbacks when the embedded page is truncated. 404: the issue was deleted meanwhile, or (worklogs)
+# time tracking is off for its project; counted as a skipped parent.
+ISSUE_COMMENTS = FetchSpec(
+    path="/rest/api/2/issue/{parent_id}/comment", paging="page_bean", items_key="comments",
+    params={"orderBy": "created"}, page_size=5000, skip_statuses=frozenset({404}),
+)
+ISSUE_WORKLOGS = FetchSpec(
+    path="/rest/api/2/issue/{parent_id}/worklog", paging="page_bean", items_key="worklogs", page_size=5000,
+    skip_statuses=frozenset({404}),
+)
 
 
 async def worklogs_bulk(client: JiraClient, endpoint: str, since_ms: int = 0) -> AsyncIterator[Page]:
@@ -227,3 +237,22 @@ async def worklogs_bulk(client: JiraClient, endpoint: str, since_ms: int = 0) ->
 
     async for page in _fan_out(chunks, one_chunk, concurrency=4):
         yield page
+
+
+async def deleted_worklog_ids(client: JiraClient, endpoint: str, since_ms: int, cursor: dict[str, int]) -> list[str]:
+    """Ids of worklogs deleted since `since_ms` (worklog/deleted); raises `cursor["deleted"]` as it goes."""
+    ids: list[str] = []
+    async for page in paging.since_until(client, "/rest/api/2/worklog/deleted", {"since": since_ms}, endpoint=endpoint):
+        ids.extend(str(v["worklogId"]) for v in page)
+        cursor["deleted"] = max([cursor.get("deleted", 0), *(int(v["updatedTime"]) for v in page)])
+    return ids
+
+
+async def issue_ids(client: JiraClient, jql: str, endpoint: str) -> set[str]:
+    """Every issue id the JQL matches: search/jql asking for ids only, which Jira serves 5000 a page."""
+    ids: set[str] = set()
+    body = {"jql": jql, "fields": ["id"], "maxResults": 5000}
+    async for page in paging.cursor(client, "POST", "/rest/api/2/search/jql", body, items_key="issues",
+                                    page_size=5000, endpoint=endpoint):
+        ids.update(str(issue["id"]) for issue in page)
+    return ids

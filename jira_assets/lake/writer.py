@@ -28,7 +28,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -87,9 +87,11 @@ class TableWrite:
     mode: "replace" = the table holds exactly these rows afterwards; "merge" = rows whose
         key_columns match an incoming row are replaced, others kept (no key_columns = append).
     key_columns: primary key. With keys, duplicate incoming keys are collapsed (last wins).
-    summary: string properties stored in the commit's snapshot summary (e.g. a cursor).
+    summary: string properties stored in the commit's snapshot summary (e.g. a cursor); read once the batches are
+        drained, so a producer may fill it in as it streams (a cursor can then never run ahead of the data).
     metadata: extra Dagster output metadata.
-    deletes: merge mode only: rows of the existing table whose values in this table's columns
+    deletes: merge mode only (a table, a list of tables, or a callable returning either, called once the batches
+        are drained): rows of the existing table whose values in a table's columns
         equal any row of it are removed in the same commit (e.g. {"parent_id": [...deleted parent ids]}).
     """
 
@@ -99,7 +101,7 @@ class TableWrite:
     key_columns: Sequence[str] = ()
     summary: Mapping[str, Any] = field(default_factory=dict)
     metadata: Mapping[str, Any] = field(default_factory=dict)
-    deletes: pa.Table | None = None
+    deletes: pa.Table | Sequence[pa.Table] | Callable[[], pa.Table | Sequence[pa.Table] | None] | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in ("replace", "merge"):
@@ -391,18 +393,32 @@ def _scan_task_batches(md, io, task: FileScanTask, columns: Sequence[str] | None
     return ArrowScan(table_metadata=md, io=io, projected_schema=schema, row_filter=AlwaysTrue()).to_record_batches([task])
 
 
+def _resolve_deletes(deletes, declared: pa.Schema, name: str) -> list[pa.Table]:
+    """TableWrite.deletes as a list of tables, evaluated after the stream (a callable may depend on what it saw)."""
+    if callable(deletes):
+        deletes = deletes()
+    if deletes is None:
+        return []
+    tables = [deletes] if isinstance(deletes, pa.Table) else list(deletes)
+    for table in tables:
+        absent = [c for c in table.column_names if c not in declared.names]
+        if absent:
+            raise ValueError(f"table {name}: deletes name columns {absent} that are not in the schema")
+    return tables
+
+
 class _Matcher:
     """Row predicate 'this existing row must go' for merges: key in incoming keys, or a deletes match."""
 
-    def __init__(self, key_columns: Sequence[str], keys: Iterable[str], deletes: pa.Table | None) -> None:
+    def __init__(self, key_columns: Sequence[str], keys: Iterable[str], deletes: Sequence[pa.Table]) -> None:
         self.groups: list[tuple[tuple[str, ...], pa.Array]] = []
         keys = list(keys)
         if key_columns and keys:
             self.groups.append((tuple(key_columns), pa.array(keys, type=pa.large_string())))
-        if deletes is not None and deletes.num_rows:
-            cols = tuple(deletes.column_names)
-            values = pc.drop_null(pc.unique(_key_array(deletes, cols)))
-            self.groups.append((cols, values))
+        for table in deletes:
+            if table.num_rows:
+                cols = tuple(table.column_names)
+                self.groups.append((cols, pc.drop_null(pc.unique(_key_array(table, cols)))))
 
     @property
     def columns(self) -> list[str]:
@@ -535,10 +551,6 @@ class LakeWriter:
         missing_keys = [k for k in tw.key_columns if k not in declared.names]
         if missing_keys:
             raise ValueError(f"table {name}: key columns {missing_keys} are not in the schema")
-        if tw.deletes is not None:
-            absent = [c for c in tw.deletes.column_names if c not in declared.names]
-            if absent:
-                raise ValueError(f"table {name}: deletes name columns {absent} that are not in the schema")
 
         self._ensure_namespace()
         write_id = uuid.uuid4().hex
@@ -560,7 +572,8 @@ class LakeWriter:
                 if base_snapshot_id is not None:
                     removed = [t.file for t in DataScan(table_metadata=tx.table_metadata, io=io).plan_files()]
             elif base_snapshot_id is not None:
-                matcher = _Matcher(tw.key_columns, state["keys"], tw.deletes)
+                deletes = _resolve_deletes(tw.deletes, declared, name)
+                matcher = _Matcher(tw.key_columns, state["keys"], deletes)
                 if matcher:
                     removed, rewritten, rows_deleted = self._plan_merge_deletes(tx, io, files, matcher)
             props = {str(k): str(v) for k, v in tw.summary.items() if v is not None}
