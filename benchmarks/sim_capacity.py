@@ -1,6 +1,6 @@
 """Capacity of the Jira Cloud simulator: peak memory serving the large tenant, and small requests per second.
 
-    .venv/bin/python benchmarks/sim_capacity.py                       # large tenant, 20,000 issues touched, 10 s load
+    .venv/bin/python benchmarks/sim_capacity.py                 # large tenant, 20,000 issues touched, 10 s load
     .venv/bin/python benchmarks/sim_capacity.py --scale standard --touch 5000 --seconds 5
 
 Phase 1 (memory): start `python -m jira_assets.simulator --scale large --burst-limit 0`, then page through

@@ -158,16 +158,16 @@ def parent_refs(link: ParentLink, table: pa.Table) -> list[ParentRef]:
 def parent_columns(spec: EndpointSpec) -> list[str]:
     link = spec.parent
     assert link is not None
-    if spec.fetch.paging in ("embedded_comments", "worklog_bulk"):
-        return ["id", "_raw", "_synced_at"]
     if spec.parent.asset == "issue_search":
         return ["id", "_synced_at"]
     return sorted({link.id_column, *link.where})
 
 
-def _embedded(parent: pa.Table, field_name: str) -> Iterator[tuple[str, dict | None]]:
-    """(issue id, fields.<field_name>) from issue_search's `_raw`, batch by batch."""
-    for batch in parent.to_batches():
+def _embedded(lake: LakeWriter, since: datetime | None, field_name: str) -> Iterator[tuple[str, dict | None]]:
+    """(issue id, fields.<field_name>) from issue_search's `_raw` of the issues synced after `since` (all when
+    None), read batch by batch so memory stays flat however many issues there are."""
+    newer_than = None if since is None else ("_synced_at", since)
+    for batch in lake.iter_batches("issue_search", ["id", "_raw"], newer_than=newer_than):
         for issue_id, raw in zip(batch.column("id").to_pylist(), batch.column("_raw").to_pylist()):
             fields = (json.loads(raw) if raw else {}).get("fields") or {}
             yield str(issue_id), fields.get(field_name)
@@ -207,7 +207,7 @@ def _watermark_plan(spec: EndpointSpec, context, lake: LakeWriter, parent: pa.Ta
     # Changed issues are fetched whole, so their old rows go; rows of issues the census found deleted go too.
     deletes = None if full else (lambda: [pa.table({"issue_id": pa.array(changed + gone, pa.string())})])
     metadata = {"incremental": not full, "parents_changed": len(changed), "parents_deleted": len(gone)}
-    return parent, full, summary, deletes, metadata
+    return parent, full, summary, deletes, metadata, None if full else changes.since
 
 
 def plan_for(spec: EndpointSpec, context, lake: LakeWriter, parent: Any, synced_at: datetime) -> Plan:
@@ -215,13 +215,13 @@ def plan_for(spec: EndpointSpec, context, lake: LakeWriter, parent: Any, synced_
     if spec.name == "issue_search":
         return _issue_search_plan(spec, context, lake, synced_at)
     if spec.parent is not None and spec.parent.asset == "issue_search":
-        parent, full, summary, deletes, metadata = _watermark_plan(spec, context, lake, parent, synced_at)
+        parent, full, summary, deletes, metadata, since = _watermark_plan(spec, context, lake, parent, synced_at)
         mode = "replace" if full else "merge"
         if style == "changelog_bulkfetch":
             ids = [str(i) for i in parent.column("id").to_pylist()]
             return Plan(lambda c: changelog_bulkfetch(c, ids, spec.name), mode, summary, deletes, metadata)
         if style == "embedded_comments":
-            return Plan(lambda c: embedded_or_fetched(c, _embedded(parent, "comment"), spec.name,
+            return Plan(lambda c: embedded_or_fetched(c, _embedded(lake, since, "comment"), spec.name,
                                                       items_key="comments", per_issue=ISSUE_COMMENTS),
                         mode, summary, deletes, metadata)
         if style == "worklog_bulk" and full:
@@ -230,7 +230,7 @@ def plan_for(spec: EndpointSpec, context, lake: LakeWriter, parent: Any, synced_
         if style == "worklog_bulk":
             # Adding, editing or deleting a worklog updates its issue, so the changed issues carry every change:
             # their embedded worklogs when complete, per issue where truncated.
-            return Plan(lambda c: embedded_or_fetched(c, _embedded(parent, "worklog"), spec.name,
+            return Plan(lambda c: embedded_or_fetched(c, _embedded(lake, since, "worklog"), spec.name,
                                                       items_key="worklogs", per_issue=ISSUE_WORKLOGS),
                         mode, summary, deletes, metadata)
     if style == "since_until" and spec.name == "worklog_updated":

@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """Screenshot the project's asset graph in the Dagster UI with headless Chromium (Debian's `chromium`).
 
-    .venv/bin/python scripts/screenshot_asset_graph.py [--group issues] [--out docs/asset-graph.png]
+    .venv/bin/python scripts/screenshot_asset_graph.py --demo [--group issues] [--out docs/asset-graph.png]
     .venv/bin/python scripts/screenshot_asset_graph.py --path /asset-groups --out docs/asset-lineage.png
 
 Starts `dagster-webserver` on the project (workspace.yaml, repo root) on a free loopback port with a throwaway
 Dagster home, waits until the code location has loaded, lets Chromium render the page, and writes the PNG.
 By default it captures one asset group's lineage (issues: issue_search and the tables fed by it, with their checks
 and automation); `--path` captures any other UI page (`/asset-groups` is the global lineage, groups collapsed).
-Nothing is materialized and Jira is never called (the credentials are placeholders); `--dagster-home DIR` shows an
-existing instance's run history, freshness and check results instead of a fresh one. Needs `chromium`
+`--demo` first materializes the group with `dagster asset materialize` against the bundled Jira simulator (demo
+scale), so the picture shows real materializations and check results (this is how docs/asset-graph.png is made).
+Without it nothing is materialized and Jira is never called; `--dagster-home DIR` shows an existing instance. Needs `chromium`
 (`apt-get install -y chromium`) or CHROMIUM=/path/to/chrome.
 """
 
@@ -67,6 +68,22 @@ def wait_loaded(base: str, proc: subprocess.Popen, timeout: float) -> str:
     raise SystemExit(f"dagster-webserver did not load the workspace within {timeout:.0f}s")
 
 
+def materialize_demo(env: dict[str, str], group: str) -> None:
+    """`dagster asset materialize --select group:<group>` against a demo-scale simulator, into env's instance/lake."""
+    sys.path.insert(0, str(REPO_ROOT))
+    from jira_assets.simulator.process import running_simulator
+
+    with running_simulator(["--seed", "3", "--scale", "demo"]) as (url, _proc):
+        run_env = dict(env, JIRA_BASE_URL=url, JIRA_API_TOKEN="demo-token", JIRA_RATE_LIMIT="50")
+        done = subprocess.run(
+            [str(Path(sys.executable).with_name("dagster")), "asset", "materialize", "--select", f"group:{group}",
+             "-m", "jira_assets.definitions"],
+            cwd=REPO_ROOT, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900,
+        )
+    if done.returncode != 0:
+        raise SystemExit(f"materializing group {group} against the simulator failed:\n{done.stdout[-3000:]}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(REPO_ROOT / "docs" / "asset-graph.png"))
@@ -76,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--height", type=int, default=1100)
     parser.add_argument("--render-ms", type=int, default=25000, help="virtual time Chromium gives the page to render")
     parser.add_argument("--dagster-home", help="an existing Dagster instance to show (default: a throwaway one)")
+    parser.add_argument("--demo", action="store_true",
+                        help="materialize the group against the simulator first (throwaway instance and lake)")
     args = parser.parse_args(argv)
 
     chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -103,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
             "JIRA_BASE_URL": "http://127.0.0.1:9", "JIRA_EMAIL": "demo@example.com", "JIRA_API_TOKEN": "placeholder",
             "JIRA_THROTTLE_DB": str(Path(tmp) / "throttle.sqlite"),
         })
+        if args.demo:
+            materialize_demo(env, args.group)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         log = open(Path(tmp) / "webserver.log", "wb")

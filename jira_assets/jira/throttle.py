@@ -417,8 +417,14 @@ def redis_throttle(
     prefix = f"jira-assets:throttle:{key}"
     bucket = RedisBucket.init(rates_for(rate, margin), client, prefix)
     pause = _RedisPauseStore(client, prefix + ":paused_until")
+    # The bucket's Lua script counts entries up to the caller's own timestamp, so two machines putting within the
+    # same millisecond could both be admitted (each misses the other's slightly later entry). A short Redis lock
+    # around "read the clock, put" serialises them, as the file lock does for SQLite.
+    lock = client.lock(prefix + ":lock", timeout=10, sleep=0.002, blocking_timeout=30)
     safe_url = _redact_url(url)
-    return BucketThrottle(bucket, pause, rate=rate, item_name=key, description=f"redis:{safe_url}#{prefix} at {rate:g}/s")
+    return BucketThrottle(
+        bucket, pause, rate=rate, item_name=key, lock=lock, description=f"redis:{safe_url}#{prefix} at {rate:g}/s"
+    )
 
 
 _registry: dict[tuple, Throttle] = {}

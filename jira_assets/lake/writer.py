@@ -20,6 +20,7 @@ If anything fails before the commit nothing is committed; data files written so 
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import logging
 import os
@@ -38,7 +39,7 @@ import pyarrow.compute as pc
 from pyiceberg.catalog import Catalog, load_catalog
 from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import CommitFailedException, NoSuchTableError
-from pyiceberg.expressions import AlwaysTrue
+from pyiceberg.expressions import AlwaysTrue, GreaterThan
 from pyiceberg.io.pyarrow import ArrowScan, _dataframe_to_data_files, schema_to_pyarrow
 from pyiceberg.manifest import DataFile
 from pyiceberg.table import DataScan, FileScanTask, Table, Transaction
@@ -525,6 +526,20 @@ class LakeWriter:
                 out.append(pa.field(c, lake_arrow.ARROW_TYPES[types.get(c, "string")]))
         arrays = [data.column(c) if c in have else pa.nulls(data.num_rows, f.type) for c, f in zip(wanted, out)]
         return pa.Table.from_arrays(arrays, schema=pa.schema(out))
+
+    def iter_batches(
+        self, name: str, columns: Sequence[str], *, newer_than: tuple[str, dt.datetime] | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        """The table's rows batch by batch (flat memory, for wide columns such as `_raw`), optionally only rows
+        whose timestamp column is after an instant (pushed down to the scan, so older files are not read)."""
+        table = self.load(name)
+        if table is None or table.current_snapshot() is None:
+            return
+        row_filter = AlwaysTrue()
+        if newer_than is not None:
+            column, instant = newer_than
+            row_filter = GreaterThan(column, instant.astimezone(dt.timezone.utc).isoformat())
+        yield from table.scan(selected_fields=tuple(columns), row_filter=row_filter).to_arrow_batch_reader()
 
     # -- writing
 

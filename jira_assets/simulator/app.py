@@ -5,9 +5,12 @@ back in the page's `maxResults`, the documented way to discover a cap):
 
 | endpoint | paging | default | cap |
 |---|---|---|---|
-| GET|POST /rest/api/2/search/jql | nextPageToken | 50 | 5000 when only `id`/`key` are asked; 1000 for up to 10 named fields; 100 for `*all`, `*navigable`, more than 10 fields, or any of expand=changelog,renderedFields,transitions,editmeta,operations,versionedRepresentations (Jira: "may return fewer items per page where a large number of fields are requested"); `maxResults` outside 1..5000 is a 400 |
-| GET /rest/software/1.0/board|sprint/{id}/issue | nextPageToken | 50 | same weighting as search/jql (8 agile fields -> 1000) |
-| GET /rest/agile/1.0/board|sprint/{id}/issue (deprecated) | startAt | 50 | 100 (*navigable default), 1000 for <= 10 fields |
+| GET|POST /rest/api/2/search/jql | nextPageToken | 50 | 5000 when only `id`/`key` are asked; 1000 for up to 10 |
+|   |   |   | named fields; 100 for `*all`, `*navigable`, more than 10 fields, or expand=changelog, renderedFields, |
+|   |   |   | transitions, editmeta, operations or versionedRepresentations (Jira "may return fewer items per page |
+|   |   |   | where a large number of fields are requested"); `maxResults` outside 1..5000 is a 400 |
+| GET /rest/software/1.0/board|sprint/{id}/issue | nextPageToken | 50 | weighted as search/jql (8 agile fields: 1000) |
+| GET /rest/agile/1.0/board|sprint/{id}/issue (deprecated) | startAt | 50 | 100 (*navigable default), 1000 (<= 10 fields) |
 | POST /rest/api/2/changelog/bulkfetch | nextPageToken | 1000 histories | 10000; <= 1000 issues, <= 10 fieldIds |
 | POST /rest/api/2/issue/bulkfetch | one call | - | 100 issues |
 | POST worklog/list, comment/list | one call | - | 1000 ids |
@@ -73,8 +76,7 @@ from starlette.routing import Route
 from .jql import JqlError, UnboundedJqlError, compile_jql
 from .render import EMBED_HISTORIES_BULK, EMBED_HISTORIES_SEARCH, Renderer
 from .tenant import (
-    AGILE_FIELDS, ALL_FIELDS, EPIC, NAVIGABLE, PERMISSIONS, PRIORITIES, RESOLUTIONS, STATUS_BY_ID, Tenant, fmt_ms,
-    ms_to_dt,
+    AGILE_FIELDS, ALL_FIELDS, EPIC, NAVIGABLE, PERMISSIONS, PRIORITIES, RESOLUTIONS, Tenant, fmt_ms, ms_to_dt,
 )
 
 V2 = "/rest/api/2"

@@ -4,9 +4,9 @@ so what truth reports is byte-for-byte what the endpoints serve).
 Schema notes. Where the official schema (additionalProperties: false) omits a property that the same spec's own
 example shows and real Jira sends, the simulator keeps it: serverInfo `defaultLocale`, resolution/search `isDefault`,
 auditing/record `authorAccountId`, fieldconfiguration `id`/`isDefault` (jira-api-notes §4: the values schema is a
-write-only `{name, description}`). Where the v2 OpenAPI schema types a property as a non-nullable string (change items, user details,
-share permissions ...) and real Jira would send `null`, the simulator omits the key instead, so responses validate
-against the official schemas. Issue `fields` are free-form in the schema and keep Jira's explicit nulls.
+write-only `{name, description}`). Where the v2 OpenAPI schema types a property as a non-nullable string (change
+items, user details, share permissions ...) and real Jira would send `null`, the simulator omits the key instead, so
+responses validate against the official schemas. Issue `fields` are free-form in the schema and keep Jira's explicit nulls.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from .tenant import (
     CAT_BY_ID, CATEGORIES, CUSTOM_FIELDS, EPIC, ISSUE_EXPAND, LINK_TYPES, PERMISSION_IDS, PERMISSIONS, PRIORITIES,
     PROJECT_EXPAND, RESOLUTIONS, STATUS_BY_ID, STATUS_CATEGORIES, STATUSES, SYSTEM_FIELDS, Board, Component,
     Dashboard, Filter, IssueData, Project, Sprint, Tenant, User, Version, duration_text, fmt_agile, fmt_date, fmt_ms,
-    fmt_user_date, PLATFORM_OPTIONS, TEAM_OPTIONS,
+    fmt_user_date,
 )
 
 EMBED_COMMENTS = 20      # search/jql embeds at most 20 comments (Adaptavist migration notes, jira-api-notes §1C)
@@ -76,7 +76,8 @@ class Renderer:
         d["groups"] = {"size": len(groups), "items": [
             {"name": g.name, "groupId": g.group_id, "self": f"{self.B}/rest/api/2/group?groupId={g.group_id}"}
             for g in groups] if "groups" in expand else []}
-        roles = [{"key": "jira-software", "name": "Jira Software"}, {"key": "jira-core", "name": "Jira Work Management"}]
+        roles = [{"key": "jira-software", "name": "Jira Software"},
+                 {"key": "jira-core", "name": "Jira Work Management"}]
         d["applicationRoles"] = {"size": len(roles), "items": roles if "applicationRoles" in expand else []}
         d["expand"] = "groups,applicationRoles"
         return d
