@@ -19,7 +19,8 @@ restricted to `created < M`, where M is the minute of the newest `created` in th
 A lake with more rows than Jira usually holds issues deleted in Jira since the last deletion census.
 """
 
-
+# No `from __future__ import annotations`: Dagster reads the sensor/check parameters' annotations (resources,
+# context) at definition time and needs them as real types.
 
 import math
 import os

@@ -31,7 +31,8 @@ Environment (read when the code location loads):
                                           above stopped (turn them on in the UI), `running` starts them all
 """
 
-
+# No `from __future__ import annotations`: Dagster reads the sensor/check parameters' annotations (resources,
+# context) at definition time and needs them as real types.
 
 import asyncio
 import json
@@ -41,7 +42,6 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import pyarrow as pa
 import pyarrow.compute as pc
 from dagster import (
     AssetKey,

@@ -26,11 +26,17 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--port", default="3000")
     sub.add_parser("check", help="validate the JIRA_* credentials and report which endpoints they can read")
     sub.add_parser("endpoints", help="list the endpoint catalogue")
+    sub.add_parser("snowflake-sql", help="print the Snowflake setup SQL (--mode horizon|rest|object-store)",
+                   add_help=False)
     sub.add_parser("simulator", help="run the Jira Cloud simulator (same flags as python -m jira_assets.simulator)",
                    add_help=False)
     args, rest = parser.parse_known_args(argv)
     if args.command == "simulator":
         return subprocess.call([sys.executable, "-m", "jira_assets.simulator", *rest])
+    if args.command == "snowflake-sql":
+        from jira_assets.snowflake_cli import main as snowflake_sql
+
+        return snowflake_sql(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     return {"demo": cmd_demo, "dev": cmd_dev, "check": cmd_check, "endpoints": cmd_endpoints}[args.command](args)

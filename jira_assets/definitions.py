@@ -7,6 +7,7 @@ from dagster import AssetSelection, Definitions, define_asset_job
 from jira_assets.assets import build_assets, enabled_endpoints
 from jira_assets.automation import automation_definitions, with_automation
 from jira_assets.lake.io_manager import IcebergIOManager
+from jira_assets.lake.snowflake import snowflake_sync_from_env
 from jira_assets.resources import JiraResource
 
 names = enabled_endpoints()
@@ -26,6 +27,7 @@ defs = Definitions(
     asset_checks=automation["asset_checks"],
     resources={
         "jira": JiraResource.from_env(),
-        "lake": IcebergIOManager(),
+        # With JIRA_ASSETS_SNOWFLAKE_MODE=object-store, every commit is followed by ALTER ICEBERG TABLE ... REFRESH.
+        "lake": IcebergIOManager(snowflake=snowflake_sync_from_env()),
     },
 )

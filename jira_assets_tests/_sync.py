@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,9 @@ from jira_assets.endpoints import BY_NAME, DEFAULT_ENABLED, EndpointSpec
 from jira_assets.lake.arrow import extract as json_path
 from jira_assets.lake.io_manager import IcebergIOManager, LakeWriter, open_catalog
 from jira_assets.resources import JiraResource
+# The paging plan (the fewest requests a sync of this tenant needs) lives beside the simulator so the benchmarks
+# share it; re-exported for the tests.
+from jira_assets.simulator.plan import PAGE_CAPS, pages, parent_ids_from_truth, planned_requests  # noqa: F401
 
 
 @dataclass
@@ -111,64 +113,3 @@ def assert_table_equals_truth(url: str, lake_dir: str, name: str, *, embedded_ma
             assert str(row[parent_key]) == str(value), f"{name} {key}: {parent_key} is {row[parent_key]}, not {value}"
     return len(rows)
 
-
-# ---- the paging plan: the fewest requests a sync of this tenant needs (simulator caps, jira-api-notes §1) ----
-
-PAGE_CAPS = {
-    "issue_search": 100,  # fields=*all
-    "board_issues": 1000, "sprint_issues": 1000,  # eight named fields
-    "project_search": 100, "project_versions": 100, "project_components": 100, "dashboards": 100, "filters": 100,
-    "groups": 50, "group_members": 50, "users_search": 1000, "field_configurations": 50, "notification_schemes": 50,
-    "workflow_schemes": 50, "priority_schemes": 50, "priorities": 100, "resolutions": 100, "workflows": 100,
-    "screen_schemes": 100, "audit_records": 1000, "boards": 50, "board_sprints": 50, "worklog_updated": 1000,
-}
-EMBEDDED_COMMENTS = 20
-COMMENT_PAGE = 100
-CHANGELOG_ISSUES_PER_CALL = 1000
-CHANGELOG_PAGE = 10000
-WORKLOG_IDS_PER_CALL = 1000
-
-
-def pages(n: int, cap: int) -> int:
-    return max(1, math.ceil(n / cap))
-
-
-def planned_requests(url: str, name: str, parent_ids: list | None = None) -> int:
-    """Requests a perfect client makes for `name`, from the ground truth and the page caps."""
-    spec = BY_NAME[name]
-    items = truth(url, name)
-    style = spec.fetch.paging
-    if style == "changelog_bulkfetch":
-        per_issue = Counter(str(i["parents"]["issue_id"]) for i in items)
-        ids = [str(i) for i in parent_ids]
-        chunks = [ids[i:i + CHANGELOG_ISSUES_PER_CALL] for i in range(0, len(ids), CHANGELOG_ISSUES_PER_CALL)]
-        return sum(pages(sum(per_issue[i] for i in chunk), CHANGELOG_PAGE) for chunk in chunks)
-    if style == "embedded_comments":
-        per_issue = Counter(str(i["parents"]["issue_id"]) for i in items)
-        return sum(pages(n, COMMENT_PAGE) for n in per_issue.values() if n > EMBEDDED_COMMENTS)
-    if style == "worklog_bulk":
-        return pages(len(items), PAGE_CAPS["worklog_updated"]) + math.ceil(len(items) / WORKLOG_IDS_PER_CALL)
-    if style == "short_page_array":
-        return len(items) // PAGE_CAPS[name] + 1
-    if name == "issue_search":
-        return 1 + pages(len(items), PAGE_CAPS[name])  # GET /myself first: credentials and the JQL time zone
-    if spec.parent is None:
-        return pages(len(items), PAGE_CAPS[name]) if name in PAGE_CAPS else 1
-    per_parent = Counter(str(i["parents"][spec.parent.key]) for i in items)
-    cap = PAGE_CAPS.get(name)
-    return sum(pages(per_parent[str(p)], cap) if cap else 1 for p in parent_ids)
-
-
-def parent_ids_from_truth(url: str, name: str) -> list:
-    """Which parents a perfect client fetches children for, decided from the parents' ground truth."""
-    spec = BY_NAME[name]
-    parents = [i["record"] for i in truth(url, spec.parent.asset)]
-    live = lambda p: not p.get("archived") and not p.get("deleted")  # noqa: E731
-    public = lambda b: not b.get("isPrivate")  # noqa: E731
-    select = {
-        "project_versions": live, "project_components": live,
-        "board_configuration": public, "board_issues": public,
-        "board_sprints": lambda b: public(b) and b.get("type") == "scrum",
-    }.get(name, lambda _: True)
-    id_path = {"group_members": "groupId"}.get(name, "id")
-    return list(dict.fromkeys(p[id_path] for p in parents if select(p)))

@@ -1,8 +1,6 @@
 """Asset checks run by Dagster on real Iceberg tables: they pass on tables landed from the simulator's truth and
 fail, explaining themselves, on tables corrupted here on purpose."""
 
-import pyarrow as pa
-import pytest
 from dagster import AssetCheckSeverity, AssetKey, AssetSelection, Definitions, define_asset_job, instance_for_test
 
 from _automation_fixtures import (  # noqa: F401

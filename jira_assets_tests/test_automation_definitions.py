@@ -14,7 +14,6 @@ from dagster import (
     DagsterInstance,
     FreshnessPolicy,
     IOManager,
-    asset,
     evaluate_automation_conditions,
     materialize,
 )
@@ -173,6 +172,7 @@ def test_without_issue_search_only_daily_and_freshness():
 # ---- the freshness automation condition ------------------------------------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore::dagster.BetaWarning")  # raised inside Dagster's own test helper
 def test_freshness_failure_requests_rematerialization_then_waits_for_retry_tick():
     """FAIL -> requested at once; still FAIL -> not again until the hourly retry tick; PASS -> never."""
     names = ["statuses", "boards", "board_configuration"]
