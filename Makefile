@@ -13,6 +13,10 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	@# `dagster asset materialize` takes its code location only from -m/-f; with this in the venv's activate
+	@# script, `dagster asset materialize --select issue_search+` works as is from the repo root.
+	@grep -q DAGSTER_CLI_ASSET_MATERIALIZE_MODULE_NAME $(VENV)/bin/activate || \
+	  echo 'export DAGSTER_CLI_ASSET_MATERIALIZE_MODULE_NAME=jira_assets.definitions' >> $(VENV)/bin/activate
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 

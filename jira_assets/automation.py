@@ -6,7 +6,7 @@ What keeps the lake fresh without anyone clicking (defaults; every one is overri
 |---|---|---|---|
 | `jira_issues_incremental_schedule` | schedule | RUNNING, `0 * * * *` | incremental `issue_search+` (+ `worklog_updated`); a heartbeat so the issues group stays fresh on quiet sites |
 | `jira_daily_refresh_schedule` | schedule | RUNNING, `0 2 * * *` | full refresh of every other enabled endpoint |
-| `jira_issues_census_schedule` | schedule | RUNNING, `30 3 * * *` | the deletion census: an `issue_search+` run tagged `jira_assets/census=true` |
+| `jira_issues_census_schedule` | schedule | RUNNING, `30 3 * * *` | the deletion census at a quiet hour: an `issue_search+` run tagged `jira_assets/census=true` (any issues run still does one when the last is older than JIRA_CENSUS_EVERY_HOURS) |
 | `jira_issue_change_sensor` | sensor | RUNNING, every 300 s | one `POST search/approximate-count` per tick; requests an incremental run only when Jira has changes newer than the lake |
 | `jira_freshness_automation` | automation condition sensor | RUNNING, every 60 s | re-materializes assets whose freshness policy FAILs (at once, then at most once per retry tick) |
 
@@ -66,13 +66,13 @@ from dagster import (
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from jira_assets.endpoints import BY_NAME, ISSUES, EndpointSpec
+from jira_assets.incremental import CENSUS_TAG, IncrementalSettings
 from jira_assets.lake.io_manager import IcebergIOManager
 from jira_assets.resources import JiraResource
 
 # ---- names other parts rely on --------------------------------------------------------------------------------
 
-# Run tag that makes an issue_search run do the id-only deletion census (issue 5 reads it).
-CENSUS_TAG = "jira_assets/census"
+# Run tag that makes an issue_search run do the id-only deletion census (defined by the incremental sync).
 CENSUS_TAG_VALUE = "true"
 # Every run that writes the issues tables carries this tag, so dagster.yaml can allow one at a time.
 LANE_TAG = "jira_assets/lane"
@@ -333,22 +333,9 @@ def _issues_runs_in_flight(instance, job_names: Sequence[str]) -> list[str]:
 
 
 def issue_filter_jql() -> str:
-    """The restriction part of issue_search's JQL (no ORDER BY), so counts cover the same issues the sync does.
-
-    Uses `jira_assets.assets.issue_search_filter_jql()` when the asset layer defines one (a configured project
-    filter or start date), else the catalogue's full-load JQL.
-    """
-    try:
-        from jira_assets import assets as assets_module
-
-        custom = getattr(assets_module, "issue_search_filter_jql", None)
-    except ImportError:  # pragma: no cover - assets imports fine whenever definitions do
-        custom = None
-    if callable(custom):
-        text = custom()
-    else:
-        text = BY_NAME[ISSUE_ROOT].fetch.body["jql"]
-    return re.split(r"\border\s+by\b", text, maxsplit=1, flags=re.IGNORECASE)[0].strip()
+    """The restriction issue_search syncs with (JIRA_JQL_FILTER, JIRA_START_DATE; else all issues), without ORDER BY,
+    so counts cover exactly the issues the sync does."""
+    return " AND ".join(IncrementalSettings.from_env().scope_clauses())
 
 
 def epoch_ms(moment: datetime) -> int:

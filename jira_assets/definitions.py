@@ -17,7 +17,9 @@ assets = build_assets(names)
 automation = automation_definitions(assets, names)
 
 # The main job: every enabled endpoint, parents before children.
-sync_all = define_asset_job("jira_sync_all", selection=AssetSelection.all(), description="Every enabled Jira endpoint.")
+# Tagged with the issues lane, so the change sensor and the schedules wait for it instead of racing its commits.
+sync_all = define_asset_job("jira_sync_all", selection=AssetSelection.all(), description="Every enabled Jira endpoint.",
+                            tags={"jira_assets/lane": "issues"})
 
 defs = Definitions(
     assets=with_automation(assets),

@@ -108,6 +108,19 @@ def max_in_window(times: list[float], window: float = 1.0) -> int:
     return best
 
 
+def worst_window(times: list[float], window: float = 1.0) -> str:
+    """The busiest window, for assertion messages: its arrival offsets in ms."""
+    times = sorted(times)
+    best, best_span, j = 0, (0, 0), 0
+    for i, t in enumerate(times):
+        while times[j] <= t - window:
+            j += 1
+        if i - j + 1 > best:
+            best, best_span = i - j + 1, (j, i)
+    j, i = best_span
+    return f"{best} arrivals at +ms {[round((t - times[j]) * 1000) for t in times[j:i + 1]]}"
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
+from dagster._core.definitions.definitions_load_context import DefinitionsLoadContext
+from dagster._core.storage.defs_state import base as defs_state_base
 
 
 @pytest.fixture(autouse=True)
@@ -20,3 +22,7 @@ def _isolated_environment(tmp_path, monkeypatch):
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     yield
+    # Dagster keeps the definitions-load context and the current defs-state storage (both bound to the instance a
+    # test used) in process-wide slots; a later test's materialize() would otherwise reach for a long-gone instance.
+    DefinitionsLoadContext._instance = None
+    defs_state_base._current_storage.set(None)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import logging
 import math
 import os
@@ -30,6 +31,7 @@ import tempfile
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,7 @@ DEFAULT_RATE = 5.0
 # socket write) still never lands in the same server-side 1-second window as the (limit+1)-th one before it.
 DEFAULT_MARGIN = 0.035
 _EARLY_MS = 2
+_RESTAMP_AFTER_MS = 2  # a request written within 2 ms of its admission keeps its slot's timestamp
 _WAKE_COST_MS = 3  # typical cost of one wait: the +1 ms pyrate adds, sleep overshoot, the put itself
 _LEAK_EVERY_S = 10.0
 _PAUSE_POLL_S = 0.5  # re-read the shared pause at least this often (another process may extend it)
@@ -121,9 +124,10 @@ class Ticket:
     """One request's way through the throttle.
 
     `async with throttle.slot() as ticket:` waits for any pause and queues behind the other requests of this event
-    loop; `await ticket.admit()` then takes the slot. JiraClient calls `admit()` from httpx's trace hook when the
-    request headers are about to be written (after the connection is open), so a slot's timestamp is the moment
-    the request leaves, not the moment it was allowed to start; `trace` is that hook.
+    loop; `await ticket.admit()` then takes the slot. JiraClient passes `ticket.trace` as httpx's trace hook, which
+    admits when the request headers are about to be written (after the connection is open) and, once they are
+    written, moves the slot's timestamp to that moment (`sent()`) if the process was held up in between - so the
+    spacing the throttle enforces is the spacing of requests on the wire.
     """
 
     admitted = False
@@ -132,9 +136,15 @@ class Ticket:
     async def admit(self) -> None:
         raise NotImplementedError
 
+    async def sent(self) -> None:
+        return None
+
     async def trace(self, event: str, info: dict) -> None:
-        if not self.admitted and event.endswith("send_request_headers.started"):
-            await self.admit()
+        if event.endswith("send_request_headers.started"):
+            if not self.admitted:
+                await self.admit()
+        elif event.endswith("send_request_headers.complete") and self.admitted:
+            await self.sent()
 
 
 class _AcquireFirst(Ticket):
@@ -207,6 +217,18 @@ return tostring(current)
 """
 
 
+# RedisBucket stores an admission as member "<item name>:<random id>:1" scored by its timestamp.
+_REDIS_RESTAMP = """
+local members = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1])
+for _, member in ipairs(members) do
+  if string.sub(member, 1, string.len(ARGV[2])) == ARGV[2] then
+    redis.call('ZADD', KEYS[1], 'XX', ARGV[3], member)
+  end
+end
+return 0
+"""
+
+
 class _RedisPauseStore(_PauseStore):
     def __init__(self, redis_client: Any, key: str) -> None:
         self._redis = redis_client
@@ -239,10 +261,13 @@ class BucketThrottle(Throttle):
         rate: float,
         item_name: str,
         lock: Any = None,
+        restamp: Callable[[RateItem, int], None] | None = None,
         description: str = "",
     ) -> None:
         self.rate = rate
         self.description = description
+        self._restamp_fn = restamp
+        self._seq = itertools.count(1)
         self._bucket = bucket
         self._pause = pause_store
         self._name = item_name
@@ -273,16 +298,29 @@ class BucketThrottle(Throttle):
         while (remaining := self._pause.until() - time.time()) > 0:
             await asyncio.sleep(min(remaining, _PAUSE_POLL_S))
 
-    async def _admit(self, *, raise_on_pause: bool) -> None:
+    async def _admit(self, *, raise_on_pause: bool) -> RateItem:
         while True:
             if self._pause.until() > time.time():
                 if raise_on_pause:
                     raise Paused()
                 await self._wait_for_pause()
-            wait_ms = self._try_put()
-            if wait_ms is None:
-                return
-            await asyncio.sleep(_sleep_for(wait_ms))
+            outcome = self._try_put()
+            if isinstance(outcome, RateItem):
+                return outcome
+            await asyncio.sleep(_sleep_for(outcome))
+
+    def _restamp(self, item: RateItem) -> None:
+        """Move an admitted slot to now (the moment its request was written), if that was noticeably later."""
+        now_ms = time.time_ns() // 1_000_000
+        if self._restamp_fn is None or now_ms - item.timestamp < _RESTAMP_AFTER_MS:
+            return
+        with self._mutex:
+            if self._lock is not None:
+                with self._lock:
+                    self._restamp_fn(item, now_ms)
+            else:
+                self._restamp_fn(item, now_ms)
+        item.timestamp = now_ms
 
     async def pause(self, seconds: float) -> float:
         until = time.time() + max(0.0, seconds)
@@ -291,23 +329,24 @@ class BucketThrottle(Throttle):
     def paused_until(self) -> float:
         return self._pause.until()
 
-    def _try_put(self) -> int | None:
-        """Put one item, reading the clock under the shared lock. None if admitted, else ms to wait."""
+    def _try_put(self) -> RateItem | int:
+        """Put one item, reading the clock under the shared lock: the admitted item, or ms to wait."""
         with self._mutex:
             if self._lock is not None:
                 with self._lock:
                     return self._put_now()
             return self._put_now()
 
-    def _put_now(self) -> int | None:
+    def _put_now(self) -> RateItem | int:
         now_ms = time.time_ns() // 1_000_000
         if now_ms / 1000.0 - self._last_leak > _LEAK_EVERY_S:
             self._bucket.leak(now_ms)
             self._last_leak = now_ms / 1000.0
-        item = RateItem(self._name, now_ms, weight=1)
+        # A name unique to this admission, so the slot can be found again to restamp it.
+        item = RateItem(f"{self._name}|{os.getpid()}|{next(self._seq)}", now_ms, weight=1)
         if self._bucket.put(item):
             self.admitted += 1
-            return None
+            return item
         wait = self._bucket.waiting(item)
         if wait < 0:
             raise RuntimeError("the throttle's rate can never admit a request")
@@ -326,6 +365,7 @@ class _BucketTicket(Ticket):
         self._throttle = throttle
         self._lock: asyncio.Lock | None = None
         self._entered = 0.0
+        self._item: RateItem | None = None
 
     async def __aenter__(self) -> Ticket:
         self._entered = time.monotonic()
@@ -344,13 +384,18 @@ class _BucketTicket(Ticket):
         if self.admitted:
             return
         try:
-            await self._throttle._admit(raise_on_pause=True)
+            self._item = await self._throttle._admit(raise_on_pause=True)
         except BaseException:
             self._release()
             raise
         self.admitted = True
         self.waited = time.monotonic() - self._entered
         self._release()
+
+    async def sent(self) -> None:
+        if self._item is not None:
+            item, self._item = self._item, None
+            self._throttle._restamp(item)
 
     def _release(self) -> None:
         if self._lock is not None:
@@ -400,8 +445,15 @@ def sqlite_throttle(
             f"process on this machine can reach"
         ) from exc
     bucket = SQLiteBucket(rates_for(rate, margin), conn, table, lock=lock)
+    update = f"UPDATE '{table}' SET item_timestamp = ? WHERE name = ?"
+
+    def restamp(item: RateItem, now_ms: int) -> None:
+        bucket.conn.execute(update, (now_ms, item.name)).close()
+        bucket.conn.commit()
+
     return BucketThrottle(
-        bucket, pause, rate=rate, item_name=key, lock=lock, description=f"sqlite:{path}#{table} at {rate:g}/s"
+        bucket, pause, rate=rate, item_name=key, lock=lock, restamp=restamp,
+        description=f"sqlite:{path}#{table} at {rate:g}/s",
     )
 
 
@@ -421,9 +473,15 @@ def redis_throttle(
     # same millisecond could both be admitted (each misses the other's slightly later entry). A short Redis lock
     # around "read the clock, put" serialises them, as the file lock does for SQLite.
     lock = client.lock(prefix + ":lock", timeout=10, sleep=0.002, blocking_timeout=30)
+    move = client.register_script(_REDIS_RESTAMP)
+
+    def restamp(item: RateItem, now_ms: int) -> None:
+        move(keys=[prefix], args=[item.timestamp, item.name + ":", now_ms])
+
     safe_url = _redact_url(url)
     return BucketThrottle(
-        bucket, pause, rate=rate, item_name=key, lock=lock, description=f"redis:{safe_url}#{prefix} at {rate:g}/s"
+        bucket, pause, rate=rate, item_name=key, lock=lock, restamp=restamp,
+        description=f"redis:{safe_url}#{prefix} at {rate:g}/s",
     )
 
 
