@@ -85,12 +85,14 @@ class ChildRun:
 
 
 def run_child(names: list[str], env: dict[str, str], out: Path, log: Path | None = None,
-              tags: dict[str, str] | None = None, prefix: list[str] | None = None) -> ChildRun:
+              tags: dict[str, str] | None = None, prefix: list[str] | None = None,
+              extra: list[str] | None = None) -> ChildRun:
     """Run _runner.py for `names` in a child process (optionally wrapped by `prefix`, e.g. /usr/bin/time -v)."""
     before = _lines(log) if log else 0
     cmd = [*(prefix or []), sys.executable, str(RUNNER), "--select", ",".join(names), "--out", str(out)]
     for k, v in (tags or {}).items():
         cmd += ["--tag", f"{k}={v}"]
+    cmd += extra or []
     started = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, cwd=str(REPO))
     sampler = TreeRss(proc.pid)

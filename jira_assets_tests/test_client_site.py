@@ -136,3 +136,20 @@ def test_rate_limit_comes_from_the_environment_at_run_time(monkeypatch):
     with pytest.raises(ValueError, match="greater than 0"):
         resource.client()
     assert JiraResource(subdomain="acme", email="e", api_token="t", rate_limit=7).client().rate_limit == 7
+
+
+def test_source_side_imports_neither_dagster_nor_pyiceberg():
+    """design.md: nothing below jira_assets.jira knows Dagster or Iceberg."""
+    import subprocess
+    import sys
+
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "import jira_assets.jira as pkg\n"
+        "for m in pkgutil.iter_modules(pkg.__path__):\n"
+        "    importlib.import_module(f'jira_assets.jira.{m.name}')\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('dagster', 'pyiceberg'))\n"
+        "print(bad)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from _client_fixtures import free_port, max_in_window, simulator, worst_window
-from jira_assets.jira.throttle import get_throttle, redis_throttle, site_key, sqlite_throttle
+from jira_assets.jira.throttle import get_throttle, rates_for, redis_throttle, site_key, sqlite_throttle
 
 WORKER = str(Path(__file__).with_name("_throttle_worker.py"))
 PATH = "/rest/api/2/serverInfo"
@@ -88,6 +88,53 @@ def test_the_default_location_is_configurable_and_shared(tmp_path, monkeypatch):
     first = get_throttle("https://acme.atlassian.net", 5)
     assert get_throttle("https://acme.atlassian.net", 5) is first  # one per process
     assert (tmp_path / "here.sqlite").exists() and str(tmp_path / "here.sqlite") in first.description
+
+
+@pytest.mark.parametrize("rps", [0.5, 1, 2.5, 5, 7, 10, 50, 100])
+def test_rates_cap_every_window_of_one_second_plus_margin(rps):
+    rates = rates_for(rps)
+    cap = rates[-1]
+    if rps >= 2:
+        assert cap.limit == int(rps) and cap.interval >= 1000 * int(rps) / rps * 1.035 - 1
+        assert len(rates) == 2 and rates[0].limit < cap.limit  # paced, not one burst per window
+    else:
+        assert cap.limit == 1 and cap.interval >= 1000 / rps * 1.035 - 1
+    with pytest.raises(ValueError):
+        rates_for(0)
+
+
+def _stored_timestamp(throttle, item_name: str) -> int:
+    bucket = throttle._bucket
+    if hasattr(bucket, "conn"):
+        row = bucket.conn.execute(f"SELECT item_timestamp FROM '{bucket.table}' WHERE name = ?", (item_name,)).fetchone()
+        return int(row[0])
+    members = bucket.redis.zrange(bucket.bucket_key, 0, -1, withscores=True)
+    return int(next(score for member, score in members if member.decode().startswith(item_name + ":")))
+
+
+async def _admit_then_send_late(throttle):
+    async with throttle.slot() as ticket:
+        await ticket.admit()
+        item = ticket._item
+        admitted_at = item.timestamp
+        await asyncio.sleep(0.05)  # held up between admission and the write
+        await ticket.sent()
+        return item.name, admitted_at, item.timestamp
+
+
+def test_a_slot_moves_to_when_its_request_was_written_sqlite(tmp_path):
+    throttle = sqlite_throttle("https://acme.atlassian.net", 5, tmp_path / "t.sqlite")
+    name, admitted_at, sent_at = asyncio.run(_admit_then_send_late(throttle))
+    assert sent_at - admitted_at >= 40
+    assert _stored_timestamp(throttle, name) == sent_at
+
+
+def test_a_slot_moves_to_when_its_request_was_written_redis(tmp_path):
+    with redis_server(tmp_path) as url:
+        throttle = redis_throttle("https://acme.atlassian.net", 5, url)
+        name, admitted_at, sent_at = asyncio.run(_admit_then_send_late(throttle))
+        assert sent_at - admitted_at >= 40
+        assert _stored_timestamp(throttle, name) == sent_at
 
 
 def test_pause_is_shared_through_the_store(tmp_path):

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from jira_assets.endpoints import BY_NAME
+from jira_assets.simulator.app import TRUTH_ENDPOINTS
 from _openapi import schema_errors, spec_dir
 from _simulator import AUTH, advance, client, sim, start_simulator, truth  # noqa: F401
 
@@ -207,23 +209,16 @@ def pages_bean_comments(c, issue_id):
             return out
 
 
-ENDPOINTS = [
-    "myself", "server_info", "issue_search", "issue_changelog", "issue_comments", "issue_worklog",
-    "worklog_updated", "project_search", "project_versions", "project_components", "project_categories",
-    "project_types", "boards", "board_configuration", "board_issues", "board_sprints", "sprint_issues",
-    "dashboards", "filters", "filter_favourite", "filter_my", "fields", "field_configurations", "groups",
-    "group_members", "users_search", "issue_link_types", "issue_security_schemes", "issue_types", "priorities",
-    "resolutions", "statuses", "status_categories", "my_permissions", "notification_schemes",
-    "permission_schemes", "screen_schemes", "workflow_schemes", "workflows", "audit_records", "priority_schemes",
-]
+ENDPOINTS = list(BY_NAME)  # the catalogue: every endpoint the connector knows
 
 
 def canon(pairs):
     return sorted(json.dumps([p, r], sort_keys=True) for p, r in pairs)
 
 
-def test_there_are_41_endpoints():
-    assert len(ENDPOINTS) == len(set(ENDPOINTS)) == 41
+def test_the_simulator_serves_truth_for_every_catalogued_endpoint():
+    assert len(ENDPOINTS) == 41
+    assert set(TRUTH_ENDPOINTS) == set(ENDPOINTS)
 
 
 @pytest.mark.parametrize("name", ENDPOINTS)

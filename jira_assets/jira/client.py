@@ -43,6 +43,7 @@ _RETRY_EXCEPTIONS = (
     httpx.TimeoutException,  # connect, read, write, pool timeouts
     httpx.NetworkError,  # connect errors, resets (ReadError/WriteError), closed connections
     httpx.RemoteProtocolError,  # peer closed mid-body (truncated), malformed responses
+    httpx.DecodingError,  # a compressed body cut short
 )
 USER_AGENT = "jira-assets/0.1 (+httpx)"
 TOKEN_HELP_URL = "https://id.atlassian.com/manage-profile/security/api-tokens"

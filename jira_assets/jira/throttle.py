@@ -12,9 +12,13 @@ in the same shared store as a "paused until" instant that every process honours 
 Why the bucket is driven here rather than through `Limiter.try_acquire[_async]`: the Limiter reads the clock
 before it takes the shared lock (its blocking retry even advances the old timestamp by the time slept), so a
 wait for another process's file lock records an admission earlier than the real send; and it knows nothing of
-the shared pause. Here the clock is read *under* the shared lock, right before the put, on the caller's event
-loop, and the request goes out without another hand-off. Waiting is `asyncio.sleep`, so any number of requests
-can be in flight while others wait for slots.
+the shared pause. Here the clock is read *under* the shared lock, on the caller's event loop, at the moment the
+request's headers are about to be written (JiraClient admits from httpx's trace hook, after the connection is
+open), and a slot is moved to the moment the headers were written if the process was held up in between. So
+the spacing enforced is the spacing on the wire, even on a busy machine. Waiting is `asyncio.sleep`, so any
+number of requests can be in flight while others wait for slots.
+
+Redis across machines uses each machine's clock (as pyrate-limiter's RedisBucket does): keep them NTP-synced.
 """
 
 from __future__ import annotations
