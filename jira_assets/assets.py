@@ -333,6 +333,7 @@ def table_write(spec: EndpointSpec, context, jira: JiraResource, lake: LakeWrite
     """The stream of batches for one materialization; summary and metadata are completed once it is drained."""
     synced_at = datetime.now(timezone.utc)
     plan = plan_for(spec, context, lake, parent, synced_at)
+    plan.summary.update({"jira.endpoint": spec.name, SYNCED_AT: synced_at.isoformat()})
     metadata = plan.metadata
 
     async def produce():
@@ -359,7 +360,8 @@ def table_write(spec: EndpointSpec, context, jira: JiraResource, lake: LakeWrite
         schema=arrow_schema(spec),
         mode=plan.mode,
         key_columns=list(spec.primary_key),
-        summary={"jira.endpoint": spec.name, SYNCED_AT: synced_at.isoformat(), **plan.summary},
+        # The same dict the producer completes while streaming (cursors): the writer reads it once drained.
+        summary=plan.summary,
         metadata=metadata,
         deletes=plan.deletes,
     )

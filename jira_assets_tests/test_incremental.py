@@ -130,3 +130,21 @@ def test_a_killed_run_converges(tmp_path):
         rerun = sync(url, ISSUE_TABLES, lake_dir=lake_dir)
         assert rerun.success, rerun.failures
         _assert_all_equal_truth(url, lake_dir, ISSUE_TABLES)
+
+
+@pytest.mark.slow
+def test_the_cursor_is_committed_when_the_stream_spans_many_batches(tmp_path):
+    """10,000 issues stream as several Arrow batches; the cursor completed at the end must still be committed."""
+    lake_dir = tmp_path / "lake"
+    with start_simulator("--scale", "standard", "--seed", "26", "--burst-limit", "0") as (url, _):
+        first = sync(url, ["issue_search"], lake_dir=lake_dir, rate_limit=200)
+        assert first.success and first.metadata["issue_search"]["rows"] == 10_000
+        assert lake(lake_dir).last_committed_property("issue_search", CURSOR_UPDATED)
+        advance(url, minutes=60, update_issues=100)
+        second = sync(url, ["issue_search"], lake_dir=lake_dir, rate_limit=200)
+        assert second.success, second.failures
+        assert second.metadata["issue_search"]["incremental"] is True
+        assert second.metadata["issue_search"]["rows"] == 100
+        # /myself, then the changed issues plus those the overlap window brings back, 100 a page (fields=*all)
+        fetched = 100 + second.metadata["issue_search"]["unchanged_skipped"]
+        assert second.metadata["issue_search"]["requests"] == 1 + -(-fetched // 100)
