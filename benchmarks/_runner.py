@@ -18,7 +18,6 @@ import resource
 import sys
 import threading
 import time
-from collections.abc import Mapping
 from pathlib import Path
 
 import psutil
@@ -58,12 +57,6 @@ def main() -> int:
     p.add_argument("--select", required=True, help="comma-separated endpoint names")
     p.add_argument("--out", required=True)
     p.add_argument("--tag", action="append", default=[], help="run tag k=v (repeatable)")
-    p.add_argument("--with-summary-fix", action="store_true",
-                   help="measure the proposed fix of assets.table_write (summary read after the stream), patched "
-                        "into this process only; the product code is not changed")
-    args = p.parse_args()
-    if args.with_summary_fix:
-        apply_summary_fix()
     names = [n for n in args.select.split(",") if n]
     tags = dict(t.split("=", 1) for t in args.tag)
 
@@ -112,46 +105,6 @@ def main() -> int:
     }
     Path(args.out).write_text(json.dumps(out, indent=1))
     return 0 if result.success else 1
-
-
-class _LiveSummary(Mapping):
-    """The committed summary: the fixed keys plus the plan's summary as it is when the writer reads it."""
-
-    def __init__(self, fixed: dict, live: dict):
-        self.fixed, self.live = fixed, live
-
-    def _merged(self) -> dict:
-        return {**self.fixed, **self.live}
-
-    def __getitem__(self, key):
-        return self._merged()[key]
-
-    def __iter__(self):
-        return iter(self._merged())
-
-    def __len__(self):
-        return len(self._merged())
-
-
-def apply_summary_fix() -> None:
-    """assets.table_write copies plan.summary into TableWrite.summary before the batches are drained, so keys the
-    plan sets after streaming (cursors, census) are lost once a table has more than one batch (BATCH_ROWS rows).
-    Proposed fix: hand the writer the plan's live dict. Patched here, in this process only, to measure it."""
-    from jira_assets import assets
-
-    original_plan_for, original_table_write = assets.plan_for, assets.table_write
-    current: dict = {}
-
-    def plan_for(*a, **kw):
-        current["plan"] = original_plan_for(*a, **kw)
-        return current["plan"]
-
-    def table_write(*a, **kw):
-        tw = original_table_write(*a, **kw)
-        tw.summary = _LiveSummary(dict(tw.summary), current.pop("plan").summary)
-        return tw
-
-    assets.plan_for, assets.table_write = plan_for, table_write
 
 
 def _plain(value):

@@ -60,14 +60,8 @@ def main() -> int:
                    "(default 1%% of the tenant's issues)")
     p.add_argument("--minutes", type=int, default=60, help="simulated minutes the changes are spread over")
     p.add_argument("--work-dir", default=None, help="lake, throttle DB, DAGSTER_HOME, request log (default: temp)")
-    p.add_argument("--out", default=None, help="default benchmarks/results/full_sync.md (full_sync_with_fix.md)")
-    p.add_argument("--with-summary-fix", action="store_true",
-                   help="patch the proposed assets.table_write fix into the sync processes (see _runner.py); "
-                        "the product code is not changed")
+    p.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "full_sync.md"))
     args = p.parse_args()
-    name = "full_sync_with_fix.md" if args.with_summary_fix else "full_sync.md"
-    args.out = args.out or str(Path(__file__).resolve().parent / "results" / name)
-    extra = ["--with-summary-fix"] if args.with_summary_fix else []
 
     work = Path(args.work_dir or tempfile.mkdtemp(prefix="jira_bench_full_"))
     work.mkdir(parents=True, exist_ok=True)
@@ -90,7 +84,7 @@ def main() -> int:
         # ---- full sync ----
         env = fresh_env(work, url, args.rate)
         print(f"full sync of {len(DEFAULT_ENABLED)} endpoints at {args.rate:g} req/s ...", flush=True)
-        full = run_child(list(DEFAULT_ENABLED), env, work / "full.json", log, extra=extra)
+        full = run_child(list(DEFAULT_ENABLED), env, work / "full.json", log)
         if not full.result.get("success"):
             print(f"full sync FAILED: {full.result.get('failures')}", file=sys.stderr)
         print(f"full sync: {len(full.requests)} requests in {full.result.get('wall_seconds', 0):.0f} s", flush=True)
@@ -102,7 +96,7 @@ def main() -> int:
         changed = args.update_issues if args.update_issues is not None else max(1, n_issues // 100)
         applied = advance(url, update_issues=changed, minutes=args.minutes)
         print(f"advanced: {applied}", flush=True)
-        inc = run_child(ISSUE_ENDPOINTS, env, work / "incremental.json", log, extra=extra)
+        inc = run_child(ISSUE_ENDPOINTS, env, work / "incremental.json", log)
         if not inc.result.get("success"):
             print(f"incremental FAILED: {inc.result.get('failures')}", file=sys.stderr)
         print(f"incremental: {len(inc.requests)} requests in {inc.result.get('wall_seconds', 0):.0f} s", flush=True)
@@ -140,10 +134,7 @@ def render(args, sim_args, full, inc, lower, per_issue, truth_rows, n_issues, ch
         "",
         f"Command: `.venv/bin/python benchmarks/full_sync.py --scale {args.scale} --seed {args.seed} --rate {rate:g} "
         f"--latency-ms {args.latency_ms:g} --latency-jitter-ms {args.latency_jitter_ms:g}"
-        f"{' --with-summary-fix' if args.with_summary_fix else ''}`  ",
-        *([("**With the proposed fix of assets.table_write patched into the sync processes** (benchmarks/_runner.py "
-            "--with-summary-fix; the product code is unchanged): the snapshot summary is read after the stream, so "
-            "the cursors reach the commit.  ")] if args.with_summary_fix else []),
+        "`  ",
         f"Simulator: `python -m jira_assets.simulator {' '.join(sim_args[:-2])} "
         f"--request-log <file>`  ",
         "Each run: a child process (benchmarks/_runner.py) materializes the assets with the product's resources and "

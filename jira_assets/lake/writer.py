@@ -539,7 +539,13 @@ class LakeWriter:
         if newer_than is not None:
             column, instant = newer_than
             row_filter = GreaterThan(column, instant.astimezone(dt.timezone.utc).isoformat())
-        yield from table.scan(selected_fields=tuple(columns), row_filter=row_filter).to_arrow_batch_reader()
+        scan = table.scan(selected_fields=tuple(columns), row_filter=row_filter)
+        # One data file at a time: pyiceberg's own batch reader hands every file to a thread pool at once and keeps
+        # each file's batches in a list, which for a wide column such as `_raw` means the whole table in memory.
+        reader = ArrowScan(table_metadata=table.metadata, io=table.io, projected_schema=scan.projection(),
+                           row_filter=row_filter)
+        for task in scan.plan_files():
+            yield from reader.to_record_batches([task])
 
     # -- writing
 
