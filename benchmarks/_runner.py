@@ -57,6 +57,7 @@ def main() -> int:
     p.add_argument("--select", required=True, help="comma-separated endpoint names")
     p.add_argument("--out", required=True)
     p.add_argument("--tag", action="append", default=[], help="run tag k=v (repeatable)")
+    args = p.parse_args()
     names = [n for n in args.select.split(",") if n]
     tags = dict(t.split("=", 1) for t in args.tag)
 

@@ -44,6 +44,10 @@ def table_rows(lake_dir: Path, name: str) -> int:
     return int(snapshot.summary.additional_properties.get("total-records", 0)) if snapshot else 0
 
 
+def _n(value) -> str:
+    return f"{value:,}" if isinstance(value, int) else "—"
+
+
 def fmt_s(seconds: float) -> str:
     m, s = divmod(seconds, 60)
     return f"{seconds:,.0f} s ({int(m)} min {s:02.0f} s)" if seconds >= 60 else f"{seconds:,.1f} s"
@@ -179,7 +183,7 @@ def render(args, sim_args, full, inc, lower, per_issue, truth_rows, n_issues, ch
         seconds = step.get("end", 0) - step.get("start", 0) if step.get("start") else 0
         pi = per_issue.get(name, lower[name])
         flag = "" if m.get("requests") == lower[name] else " ≠"
-        lines.append(f"| {name} | {m.get('rows', '—'):,} | {m.get('requests', '—'):,}{flag} | {lower[name]:,} | "
+        lines.append(f"| {name} | {_n(m.get('rows'))} | {_n(m.get('requests'))}{flag} | {lower[name]:,} | "
                      f"{pi:,} | {seconds:,.1f} s |")
     lines.append(f"| **total** | {sum(m.get('rows', 0) for m in meta.values()):,} | {asset_requests:,} | "
                  f"{lower_total:,} | {per_issue_total:,} | {fmt_s(full_wall)} |")
@@ -203,7 +207,7 @@ def render(args, sim_args, full, inc, lower, per_issue, truth_rows, n_issues, ch
         seconds = step.get("end", 0) - step.get("start", 0) if step.get("start") else 0
         details = ", ".join(f"{k}={m[k]}" for k in ("parents_changed", "parents_deleted", "unchanged_skipped",
                                                      "census", "issues_deleted", "worklogs_deleted", "jql") if k in m)
-        lines.append(f"| {name} | {m.get('rows', '—'):,} | {m.get('requests', '—')} | {m.get('incremental', '—')} "
+        lines.append(f"| {name} | {_n(m.get('rows'))} | {_n(m.get('requests'))} | {m.get('incremental', '—')} "
                      f"| {seconds:,.1f} s | {details} |")
     lines += [
         "",

@@ -40,6 +40,10 @@ def time_v_maxrss(path: Path) -> int | None:
     return int(m.group(1)) * 1024 if m else None
 
 
+def _n(value) -> str:
+    return f"{value:,}" if isinstance(value, int) else "—"
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--scale", default="large", choices=["demo", "standard", "large"])
@@ -99,7 +103,7 @@ def main() -> int:
     for name in ISSUE_ENDPOINTS:
         m, s = meta.get(name, {}), steps.get(name, {})
         seconds = s.get("end", 0) - s.get("start", 0) if s.get("start") else 0
-        lines.append(f"| {name} | {m.get('rows', '—'):,} | {m.get('requests', '—'):,} | {m.get('retries', '—')} | "
+        lines.append(f"| {name} | {_n(m.get('rows'))} | {_n(m.get('requests'))} | {_n(m.get('retries'))} | "
                      f"{seconds:,.0f} s | {mb(s.get('peak_rss', 0))} |")
     if res.get("failures"):
         lines += ["", "Failures:", "", "```", *(f"{k}: {v}" for k, v in res["failures"].items()), "```"]
