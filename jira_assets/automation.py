@@ -66,6 +66,7 @@ from dagster import (
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from jira_assets.endpoints import BY_NAME, ISSUES, EndpointSpec
+from jira_assets.env import env_number
 from jira_assets.incremental import CENSUS_TAG, IncrementalSettings
 from jira_assets.lake.io_manager import IcebergIOManager
 from jira_assets.resources import JiraResource
@@ -226,16 +227,8 @@ def _sensor_status(default: DefaultSensorStatus) -> DefaultSensorStatus:
 
 
 def _sensor_seconds() -> int:
-    raw = os.environ.get(ENV_SENSOR_SECONDS)
-    if not raw:
-        return DEFAULT_SENSOR_SECONDS
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{ENV_SENSOR_SECONDS} must be a whole number of seconds, not {raw!r}") from None
-    if value < 30:
-        raise ValueError(f"{ENV_SENSOR_SECONDS} must be at least 30 seconds, not {value}")
-    return value
+    return env_number(ENV_SENSOR_SECONDS, DEFAULT_SENSOR_SECONDS, kind=int, minimum=30,
+                      what="a whole number of seconds")
 
 
 # ---- declarative automation: re-materialize what fails its freshness policy ------------------------------------

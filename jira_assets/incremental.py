@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from jira_assets.env import env_number
+
 # Snapshot summary keys (strings in the Iceberg snapshot summary of each commit).
 SYNCED_AT = "jira.synced-at"  # when the run that made this commit fetched its data (ISO, UTC)
 FULL = "jira.full-load"  # "true" when the commit replaced the whole table
@@ -60,9 +62,9 @@ class IncrementalSettings:
         return cls(
             jql_filter=os.environ.get("JIRA_JQL_FILTER", "").strip(),
             start_date=start,
-            overlap_minutes=_number("JIRA_OVERLAP_MINUTES", 5, int),
-            holdback_minutes=_number("JIRA_HOLDBACK_MINUTES", 1, int),
-            census_every_hours=_number("JIRA_CENSUS_EVERY_HOURS", 24.0, float),
+            overlap_minutes=env_number("JIRA_OVERLAP_MINUTES", 5, kind=int, what="a whole number of minutes"),
+            holdback_minutes=env_number("JIRA_HOLDBACK_MINUTES", 1, kind=int, what="a whole number of minutes"),
+            census_every_hours=env_number("JIRA_CENSUS_EVERY_HOURS", 24.0, what="a number of hours"),
         )
 
     @property
@@ -77,19 +79,6 @@ class IncrementalSettings:
         elif not bounded_elsewhere:
             clauses.append('updated >= "1970-01-01 00:00"')  # Jira rejects unbounded JQL: bound a full load by the epoch
         return clauses
-
-
-def _number(name: str, default, kind):
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from None
-    if value < 0:
-        raise ValueError(f"{name} must not be negative, got {raw!r}")
-    return value
 
 
 def jql_minute(instant: datetime, tz: ZoneInfo) -> str:

@@ -22,6 +22,7 @@ from typing import Any
 from dagster import ConfigurableResource, EnvVar
 from pydantic import Field
 
+from jira_assets.env import env_number
 from jira_assets.jira.client import CredentialCheck, JiraClient, check_credentials
 from jira_assets.jira.site import resolve_base_url
 from jira_assets.jira.throttle import DEFAULT_RATE
@@ -88,16 +89,8 @@ class JiraResource(ConfigurableResource):
     def effective_rate_limit(self) -> float:
         if self.rate_limit is not None:
             return float(self.rate_limit)
-        raw = os.environ.get(ENV_RATE_LIMIT)
-        if not raw:
-            return DEFAULT_RATE
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ValueError(f"{ENV_RATE_LIMIT} must be a number of requests per second, got {raw!r}") from None
-        if not value > 0:
-            raise ValueError(f"{ENV_RATE_LIMIT} must be greater than 0, got {raw!r}")
-        return value
+        # Dagster's EnvVar cannot fill a float field, so the rate is read when the run starts.
+        return env_number(ENV_RATE_LIMIT, DEFAULT_RATE, above=0, what="a number of requests per second")
 
     def client(self, **overrides: Any) -> JiraClient:
         """A new JiraClient for this site (use it as `async with resource.client() as client:`).

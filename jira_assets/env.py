@@ -1,0 +1,23 @@
+"""Numbers read from environment variables, with an error that names the variable and what it must be."""
+
+from __future__ import annotations
+
+import os
+
+
+def env_number(name: str, default: float, *, kind: type = float, minimum: float = 0, above: float | None = None,
+               what: str = "a number"):
+    """`kind(os.environ[name])`, `default` when unset or empty; ValueError unless it parses, is >= minimum and,
+    when `above` is given, is greater than it."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be {what}, got {raw!r}") from None
+    if above is not None and not value > above:
+        raise ValueError(f"{name} must be greater than {above:g}, got {raw!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum:g}, got {raw!r}")
+    return value
