@@ -148,7 +148,7 @@ def render(args, sim_args, full, inc, lower, per_issue, truth_rows, n_issues, ch
         "",
         "## Summary",
         "",
-        f"| run | requests | wall time | note |",
+        "| run | requests | wall time | note |",
         "|---|---:|---:|---|",
         f"| full sync, 39 endpoints (measured) | {full_requests:,} | {fmt_s(full_wall)} | "
         f"{'ok' if full.result.get('success') else 'FAILED'}; first→last request {fmt_s(arrival_span(full.requests))}; "

@@ -88,15 +88,19 @@ def parent_key_columns(spec: EndpointSpec) -> list[Column]:
     return [Column(name=spec.parent.key, path=spec.parent.key, type=spec.parent.key_type)]
 
 
+def typed_columns(spec: EndpointSpec) -> list[Column]:
+    """The columns extracted from each record (the parent key is not in the record: it comes from the parent)."""
+    parent_keys = {p.name for p in parent_key_columns(spec)}
+    return [col for col in spec.columns if col.name not in parent_keys]
+
+
 def table_columns(spec: EndpointSpec) -> list[Column]:
     """Parent key first, then the typed columns; `_raw` and `_synced_at` are added by the lake's Arrow layer."""
-    return parent_key_columns(spec) + [col for col in spec.columns if col.name not in {spec.parent.key if spec.parent else None}]
+    return parent_key_columns(spec) + typed_columns(spec)
 
 
 def arrow_schema(spec: EndpointSpec) -> pa.Schema:
-    parent = parent_key_columns(spec)
-    typed = [col for col in spec.columns if col.name not in {p.name for p in parent}]
-    return schema_for(typed, {p.name: p.type for p in parent})
+    return schema_for(typed_columns(spec), {p.name: p.type for p in parent_key_columns(spec)})
 
 
 def column_schema(spec: EndpointSpec) -> TableSchema:
@@ -110,7 +114,7 @@ def column_schema(spec: EndpointSpec) -> TableSchema:
 def _batches(spec: EndpointSpec, pages: AsyncIterator[list[tuple[dict, dict]]], synced_at: datetime):
     """Group pages of (record, parent keys) into Arrow batches of about BATCH_ROWS rows."""
     parent = parent_key_columns(spec)
-    typed = [col for col in spec.columns if col.name not in {p.name for p in parent}]
+    typed = typed_columns(spec)
 
     def to_batch(rows: list[tuple[dict, dict]]) -> pa.RecordBatch:
         extra = {p.name: [_parent_value(keys.get(p.name), p.type) for _, keys in rows] for p in parent}

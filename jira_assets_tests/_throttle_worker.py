@@ -11,7 +11,6 @@ import asyncio
 import json
 import os
 import sys
-import time
 
 from jira_assets.jira.client import JiraClient
 

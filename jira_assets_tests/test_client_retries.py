@@ -116,7 +116,7 @@ def test_fatal_status_makes_exactly_one_request(sim, tmp_path, status, message, 
     assert err.status == status and err.endpoint == "server_info" and err.method == "GET" and err.path == PATH
     text = str(err)
     assert f"GET {PATH} (server_info) answered HTTP {status}" in text
-    assert message in text and f"Likely cause: " in text and cause in text
+    assert message in text and "Likely cause: " in text and cause in text
 
 
 def test_text_401_body_is_reported(sim, tmp_path):

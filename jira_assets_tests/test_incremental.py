@@ -3,14 +3,12 @@ almost nothing, a killed run converges, and the window edges lose nothing."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
 
-import httpx
 import pytest
 from _simulator import advance, start_simulator, truth
 from _sync import assert_table_equals_truth, lake, sync, table_rows

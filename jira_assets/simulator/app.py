@@ -902,8 +902,8 @@ def build_app(sim: Simulator) -> Starlette:
         except ValueError:
             f = None
         if f is None or not f.visible:
-            raise HttpError(400, [f"The selected filter is not available to you, perhaps it has been deleted or "
-                                  f"had its permissions changed."])
+            raise HttpError(400, ["The selected filter is not available to you, perhaps it has been deleted or "
+                                  "had its permissions changed."])
         return js(r.filter_bean(f))
 
     # ---- fields, users, groups -------------------------------------------------------------------------------
