@@ -252,12 +252,7 @@ def _issue_search_plan(spec: EndpointSpec, context, lake: LakeWriter, synced_at:
         _full_refresh_requested(context) or previous is None or not lake.table_exists(spec.name)
         or lake.last_committed_property(spec.name, FILTER) != settings.fingerprint
     )
-    last_census = parse_instant(lake.last_committed_property(spec.name, CENSUS_AT))
-    census = not full and (
-        str(context.run.tags.get(CENSUS_TAG, "")).lower() == "true"
-        or last_census is None
-        or synced_at - last_census >= timedelta(hours=settings.census_every_hours)
-    )
+    census = not full and _census_due(context, lake, spec.name, synced_at, settings)
     summary = {SYNCED_AT: synced_at.isoformat(), FULL: str(full).lower(), FILTER: settings.fingerprint}
     if full:
         summary[CENSUS_AT] = synced_at.isoformat()  # a full load is as good as a census
@@ -302,10 +297,18 @@ def _issue_search_plan(spec: EndpointSpec, context, lake: LakeWriter, synced_at:
     return Plan(pages, "replace" if full else "merge", summary, deletes, metadata)
 
 
+def _census_due(context, lake: LakeWriter, name: str, synced_at: datetime, settings: IncrementalSettings) -> bool:
+    """Deletions are looked for at the census cadence (or when a run is tagged for it), like deleted issues."""
+    last = parse_instant(lake.last_committed_property(name, CENSUS_AT))
+    return (str(context.run.tags.get(CENSUS_TAG, "")).lower() == "true" or last is None
+            or synced_at - last >= timedelta(hours=settings.census_every_hours))
+
+
 def _worklog_updated_plan(spec: EndpointSpec, context, lake: LakeWriter, synced_at: datetime) -> Plan:
-    """worklog/updated from its cursor; after the first load, worklog/deleted from its own cursor removes rows."""
+    """worklog/updated from its cursor; at the census cadence, worklog/deleted from its own cursor removes rows."""
     settings = IncrementalSettings.from_env()
     full = _full_refresh_requested(context) or not lake.table_exists(spec.name)
+    census = not full and _census_due(context, lake, spec.name, synced_at, settings)
     overlap_ms = settings.overlap_minutes * 60_000
     cursor = {"updated": 0, "deleted": 0}
     if not full:
@@ -313,7 +316,9 @@ def _worklog_updated_plan(spec: EndpointSpec, context, lake: LakeWriter, synced_
         cursor["deleted"] = int(lake.last_committed_property(spec.name, WORKLOG_DELETED_CURSOR) or 0)
     since = {k: max(0, v - overlap_ms) if v else 0 for k, v in cursor.items()}
     summary = {SYNCED_AT: synced_at.isoformat(), FULL: str(full).lower()}
-    metadata: dict[str, Any] = {"incremental": not full}
+    if full or census:
+        summary[CENSUS_AT] = synced_at.isoformat()
+    metadata: dict[str, Any] = {"incremental": not full, "census": census}
     removed: list[int] = []
 
     async def pages(client):
@@ -323,7 +328,7 @@ def _worklog_updated_plan(spec: EndpointSpec, context, lake: LakeWriter, synced_
             yield page
         if full:
             cursor["deleted"] = cursor["updated"]  # the deletion feed only matters from this load on
-        else:
+        elif census:
             removed.extend(int(i) for i in await deleted_worklog_ids(client, spec.name, since["deleted"], cursor))
             metadata["worklogs_deleted"] = len(removed)
         summary[WORKLOG_UPDATED_CURSOR] = str(cursor["updated"])
