@@ -22,7 +22,7 @@ from jira_assets.endpoints import BY_NAME
 from jira_assets.lake.arrow import records_to_batch
 from jira_assets.lake.io_manager import IcebergIOManager, TableWrite
 from jira_assets.resources import JiraResource
-from jira_assets.simulator.process import running_simulator
+from jira_assets.simulator.process import running_simulator, stop_process
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_EMAIL = "demo@example.com"
@@ -170,12 +170,7 @@ def running_webserver(env: dict[str, str], timeout: float = 240.0) -> Iterator[s
             time.sleep(0.5)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         log.close()
 
 

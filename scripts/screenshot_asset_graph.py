@@ -26,6 +26,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from jira_assets.simulator.process import stop_process
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -141,12 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             if done.returncode != 0 or not out.exists():
                 raise SystemExit(f"chromium failed ({done.returncode}):\n{done.stdout[-3000:]}")
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc)
             log.close()
     print(f"wrote {out} ({out.stat().st_size} bytes) from {path}")
     return 0
