@@ -28,6 +28,7 @@ from dagster import DagsterEventType, DagsterInstance, materialize  # noqa: E402
 
 from jira_assets.assets import build_assets  # noqa: E402
 from jira_assets.lake.io_manager import IcebergIOManager  # noqa: E402
+from jira_assets.run_events import run_outcome  # noqa: E402
 from jira_assets.resources import JiraResource  # noqa: E402
 
 
@@ -70,17 +71,9 @@ def main() -> int:
     wall = time.time() - started
     sampler.stop()
 
-    metadata, failures, steps = {}, {}, {}
-    for event in result.all_events:
-        if event.is_step_materialization:
-            mat = event.step_materialization_data.materialization
-            metadata[mat.asset_key.path[-1]] = {k: _plain(getattr(v, "value", v)) for k, v in mat.metadata.items()}
-        if event.is_step_failure:
-            error, messages = event.step_failure_data.error, []
-            while error is not None:
-                messages.append(error.message)
-                error = error.cause
-            failures[event.step_key] = "\n".join(messages)
+    metadata, failures = run_outcome(result)
+    metadata = {name: {k: _plain(v) for k, v in meta.items()} for name, meta in metadata.items()}
+    steps: dict = {}
     for record in instance.get_records_for_run(result.run_id).records:
         entry = record.event_log_entry
         ev = entry.dagster_event

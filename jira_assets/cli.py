@@ -124,9 +124,10 @@ def _materialize_with_progress() -> bool:
         return False
     result = result_box["result"]
     if not result.success:
-        for event in result.all_events:
-            if event.is_step_failure:
-                print(f"  FAILED {event.step_key}: {event.step_failure_data.error.message.strip()}", file=sys.stderr)
+        from jira_assets.run_events import run_outcome
+
+        for step, message in run_outcome(result)[1].items():
+            print(f"  FAILED {step}: {message}", file=sys.stderr)
         return False
     print(f"All {len(names)} assets materialized in {time.monotonic() - started:.1f}s.")
     return True

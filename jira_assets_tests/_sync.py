@@ -15,6 +15,7 @@ from jira_assets.endpoints import BY_NAME, DEFAULT_ENABLED, EndpointSpec
 from jira_assets.lake.arrow import extract as json_path
 from jira_assets.lake.io_manager import IcebergIOManager, LakeWriter, open_catalog
 from jira_assets.resources import JiraResource
+from jira_assets.run_events import run_outcome
 # The paging plan (the fewest requests a sync of this tenant needs) lives beside the simulator so the benchmarks
 # share it; re-exported for the tests.
 from jira_assets.simulator.plan import PAGE_CAPS, pages, parent_ids_from_truth, planned_requests  # noqa: F401
@@ -37,18 +38,7 @@ def sync(url: str, names=DEFAULT_ENABLED, *, lake_dir: str, rate_limit: float = 
     }
     result = materialize(build_assets(names), resources=resources, raise_on_error=False, tags=tags or {},
                          run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
-    metadata: dict[str, dict[str, Any]] = {}
-    failures: dict[str, str] = {}
-    for event in result.all_events:
-        if event.is_step_materialization:
-            mat = event.step_materialization_data.materialization
-            metadata[mat.asset_key.path[-1]] = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
-        if event.is_step_failure:
-            error, messages = event.step_failure_data.error, []
-            while error is not None:
-                messages.append(error.message)
-                error = error.cause
-            failures[event.step_key] = "\n".join(messages)
+    metadata, failures = run_outcome(result)
     return SyncResult(result.success, metadata, failures, result.run_id)
 
 
