@@ -26,10 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dagster import DagsterEventType, DagsterInstance, materialize  # noqa: E402
 
-from jira_assets.assets import build_assets  # noqa: E402
-from jira_assets.lake.io_manager import IcebergIOManager  # noqa: E402
-from jira_assets.run_events import run_outcome  # noqa: E402
-from jira_assets.resources import JiraResource  # noqa: E402
+from jira_assets.defs.assets import build_assets  # noqa: E402
+from jira_assets.defs.io_manager import IcebergIOManager  # noqa: E402
+from jira_assets.defs.run_report import run_outcome  # noqa: E402
+from jira_assets.defs.resources import JiraResource  # noqa: E402
 
 
 class RssSampler:

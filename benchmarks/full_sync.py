@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench import ISSUE_ENDPOINTS, advance, arrival_span, fresh_env, machine_note, run_child  # noqa: E402
 
 from jira_assets.endpoints import DEFAULT_ENABLED  # noqa: E402
-from jira_assets.lake.writer import open_catalog  # noqa: E402
+from jira_assets.lake.catalog import open_catalog  # noqa: E402
 from jira_assets.simulator.plan import fetch_truth, memoized_truth, pages, per_issue_requests, plan  # noqa: E402
 from jira_assets.simulator.process import running_simulator  # noqa: E402
 

@@ -24,7 +24,8 @@ from pathlib import Path
 import psutil
 
 from jira_assets.lake.arrow import Column, records_to_batch, schema_for
-from jira_assets.lake.writer import LakeWriter, TableWrite, open_catalog
+from jira_assets.lake.catalog import open_catalog
+from jira_assets.lake.writer import LakeWriter, TableWrite
 
 COLUMNS = [
     Column("id", "id", "string"),

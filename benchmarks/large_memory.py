@@ -1,4 +1,4 @@
-"""Peak memory of the Dagster process on a full sync of the large tenant's issue endpoints (issue 4: < 1.5 GB).
+"""Peak memory of the Dagster process on a full sync of the large tenant's issue endpoints (budget: 1.5 GB).
 
     .venv/bin/python benchmarks/large_memory.py                      # large tenant (100,000 issues), 90 req/s
     .venv/bin/python benchmarks/large_memory.py --scale standard     # a quicker look

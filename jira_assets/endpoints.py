@@ -1,17 +1,21 @@
-"""THE catalogue: one EndpointSpec row per Jira endpoint (41). Data, not code.
+"""THE catalogue: one EndpointSpec row per Jira endpoint. Data, not code.
 
-Each row says how the endpoint is requested (`fetch`, source side), which parent feeds it ids, and what its
-Iceberg table looks like (typed columns, primary key, write mode). The asset factory turns every row into one
-software-defined asset. Paths, page caps and quirks: ../shared/jira-api-notes.md §1.
+Each row says how the endpoint is requested (`fetch`, source side), which parent feeds it ids, how it is kept in
+sync (`sync`, a strategy object; full refresh unless the row says otherwise) and what its Iceberg table looks like
+(typed columns, primary key). The asset factory turns every row into one software-defined asset. Paths, page caps
+and quirks: docs/jira-api.md.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from jira_assets.jira.extract import FetchSpec
+from jira_assets.jira.fetch import FetchSpec
 from jira_assets.lake.arrow import Column
+from jira_assets.spec import EndpointSpec, ParentLink
+from jira_assets.sync.change_feed import WorklogChangeFeed
+from jira_assets.sync.follow_parent import ChangelogBulk, EmbeddedPages, FollowParentCommits, WorklogFeed
+from jira_assets.sync.issue_search import IssueSearchCursor
 
 V2 = "/rest/api/2"
 AGILE = "/rest/agile/1.0"
@@ -46,33 +50,13 @@ AGILE_ISSUE_FIELDS = "key,updated,status,issuetype,sprint,closedSprints,flagged,
 FULL_LOAD_JQL = 'updated >= "1970-01-01 00:00" ORDER BY updated ASC, id ASC'
 
 
-@dataclass(frozen=True)
-class ParentLink:
-    """Where a child endpoint gets its ids: a column of the parent asset's table, optionally filtered."""
+# Comments and worklogs as search/jql embeds them in each issue (complete unless `total` says otherwise).
+EMBEDDED_COMMENTS = EmbeddedPages("comment", "comments")
+EMBEDDED_WORKLOGS = EmbeddedPages("worklog", "worklogs")
 
-    asset: str
-    key: str  # the column on the child table that holds the parent id, e.g. "board_id"
-    id_column: str = "id"
-    key_type: str = "string"
-    # Only parents whose columns hold one of these values; None matches a missing value.
-    where: dict[str, tuple[Any, ...]] = field(default_factory=dict)
-    # Fetch each distinct id once even when it appears several times in the parent table (shared sprints).
-    distinct: bool = True
-
-
-@dataclass(frozen=True)
-class EndpointSpec:
-    name: str
-    group: str
-    description: str
-    fetch: FetchSpec
-    primary_key: tuple[str, ...]
-    columns: tuple[Column, ...]
-    parent: ParentLink | None = None
-    write_mode: str = "replace"  # replace: full refresh in one commit; merge: delete-by-key + append
-    enabled_by_default: bool = True
-    admin_only: bool = False
-    needs: str = ""  # a plan or product the endpoint needs, said in errors and docs
+# What `check` asks to see whether issues (and so their changelogs, comments and worklogs) are readable at all.
+ISSUE_PROBE = FetchSpec(path=f"{V2}/search/jql", paging="cursor", method="POST", items_key="issues", page_size=1,
+                        body={"jql": 'updated >= "1970-01-01 00:00"', "fields": ["id"]})
 
 
 def c(name: str, path: str | None = None, type: str = "string") -> Column:
@@ -123,42 +107,52 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
             c("resolution_date", "fields.resolutiondate", "timestamptz"), c("due_date", "fields.duedate", "date"),
             c("comment_total", "fields.comment.total", "long"), c("worklog_total", "fields.worklog.total", "long"),
         ),
-        write_mode="merge",
+        sync=IssueSearchCursor(), probe=ISSUE_PROBE,
     ),
     EndpointSpec(
         "issue_changelog", ISSUES, "Full change history of every issue (changelog/bulkfetch, 1000 issues a call).",
-        FetchSpec(path=f"{V2}/changelog/bulkfetch", paging="changelog_bulkfetch", method="POST"),
+        FetchSpec(path=f"{V2}/changelog/bulkfetch", paging="cursor", method="POST", items_key="issueChangeLogs",
+                  page_size=10000),
         ("issue_id", "id"),
         (ID, c("author_account_id", "author.accountId"), c("created", "created", "timestamptz"),
          c("items", "items", "json")),
         parent=ParentLink("issue_search", "issue_id", distinct=True),
-        write_mode="merge",
+        sync=FollowParentCommits(full=ChangelogBulk(), changed=ChangelogBulk()), probe=ISSUE_PROBE,
     ),
     EndpointSpec(
         "issue_comments", ISSUES, "Every comment (embedded in the search; per issue only where it was truncated).",
-        FetchSpec(path=f"{V2}/issue/{{parent_id}}/comment", paging="embedded_comments"),
+        # The per-issue request, for issues whose embedded page was truncated. 404: the issue was deleted meanwhile.
+        FetchSpec(path=f"{V2}/issue/{{parent_id}}/comment", paging="page_bean", items_key="comments",
+                  params={"orderBy": "created"}, page_size=5000, skip_statuses=frozenset({404})),
         ("issue_id", "id"),
         (ID, c("author_account_id", "author.accountId"), c("update_author_account_id", "updateAuthor.accountId"),
          c("body"), c("created", "created", "timestamptz"), c("updated", "updated", "timestamptz")),
         parent=ParentLink("issue_search", "issue_id"),
-        write_mode="merge",
+        sync=FollowParentCommits(full=EMBEDDED_COMMENTS, changed=EMBEDDED_COMMENTS),
+        probe=ISSUE_PROBE,
     ),
     EndpointSpec(
         "issue_worklog", ISSUES, "Every worklog (worklog/updated + worklog/list, 1000 worklogs a call).",
-        FetchSpec(path=f"{V2}/worklog/list", paging="worklog_bulk", method="POST"),
+        # The per-issue request, for changed issues whose embedded page was truncated. 404: the issue was deleted
+        # meanwhile, or time tracking is off for its project.
+        FetchSpec(path=f"{V2}/issue/{{parent_id}}/worklog", paging="page_bean", items_key="worklogs",
+                  page_size=5000, skip_statuses=frozenset({404})),
         ("issue_id", "id"),
         (ID, c("author_account_id", "author.accountId"), c("started", "started", "timestamptz"),
          c("time_spent_seconds", "timeSpentSeconds", "long"), c("created", "created", "timestamptz"),
          c("updated", "updated", "timestamptz"), c("comment")),
         parent=ParentLink("issue_search", "issue_id"),
-        write_mode="merge",
+        # A full load reads every worklog through the bulk feed (1000 a request, whatever the issue count); later,
+        # adding, editing or deleting a worklog updates its issue, so the changed issues carry every change.
+        sync=FollowParentCommits(full=WorklogFeed(), changed=EMBEDDED_WORKLOGS),
+        probe=ISSUE_PROBE,
     ),
     EndpointSpec(
         "worklog_updated", ISSUES, "Worklog ids with their last update time (worklog/updated).",
         FetchSpec(path=f"{V2}/worklog/updated", paging="since_until", params={"since": 0}),
         ("worklog_id",),
         (c("worklog_id", "worklogId", "long"), c("updated_time", "updatedTime", "timestamptz")),
-        write_mode="merge",
+        sync=WorklogChangeFeed(),
     ),
     # ---- projects -----------------------------------------------------------------------------------------
     EndpointSpec(
@@ -401,6 +395,3 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
 BY_NAME: dict[str, EndpointSpec] = {spec.name: spec for spec in ENDPOINTS}
 DEFAULT_ENABLED: tuple[str, ...] = tuple(s.name for s in ENDPOINTS if s.enabled_by_default)
 ADMIN_ONLY: tuple[str, ...] = tuple(s.name for s in ENDPOINTS if s.admin_only)
-
-assert len(ENDPOINTS) == 41 and len(BY_NAME) == 41, "the catalogue holds exactly the 41 Jira endpoints"
-assert len(DEFAULT_ENABLED) == 39

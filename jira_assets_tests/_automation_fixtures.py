@@ -16,12 +16,14 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from dagster import asset
+from dagster import multi_asset
 
+from jira_assets.defs.assets import asset_spec
 from jira_assets.endpoints import BY_NAME
 from jira_assets.lake.arrow import records_to_batch
-from jira_assets.lake.io_manager import IcebergIOManager, TableWrite
-from jira_assets.resources import JiraResource
+from jira_assets.defs.io_manager import IcebergIOManager
+from jira_assets.lake.writer import TableWrite
+from jira_assets.defs.resources import JiraResource
 from jira_assets.simulator.process import running_simulator, stop_process
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -107,13 +109,12 @@ def free_port() -> int:
 
 
 def stand_in_assets(names):
-    """Assets with the catalogue's keys, groups and parents but no body: enough to evaluate definitions."""
+    """Assets with the factory's specs (keys, groups, parents, freshness, automation) but no body: enough to
+    evaluate automation conditions without syncing anything."""
     out = []
     for name in names:
-        spec = BY_NAME[name]
 
-        @asset(name=name, group_name=spec.group, deps=[spec.parent.asset] if spec.parent else [],
-               io_manager_key="lake", kinds={"jira", "iceberg"})
+        @multi_asset(name=name, specs=[asset_spec(BY_NAME[name])])
         def _a():
             return None
 

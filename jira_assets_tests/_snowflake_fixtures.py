@@ -52,7 +52,7 @@ def recording_classes():
     """(RecordingSnowflakeResource, RecordingSync); imported lazily because dagster_snowflake is slow to import."""
     from dagster_snowflake import SnowflakeResource
 
-    from jira_assets.lake.snowflake import SnowflakeSync
+    from jira_assets.defs.snowflake import SnowflakeSync
 
     class RecordingSnowflakeResource(SnowflakeResource):
         statements: ClassVar[list[str]] = []

@@ -11,12 +11,12 @@ from _automation_fixtures import (  # noqa: F401
     land_truth,
     sim_post,
     sim_url,
-    stand_in_assets,
     table_write,
     truth,
 )
-from jira_assets.asset_checks import COUNT_CHECK, PARENT_CHECK, PRIMARY_KEY_CHECK, build_asset_checks
-from jira_assets.lake.io_manager import TableWrite
+from jira_assets.defs.assets import build_assets
+from jira_assets.defs.checks import COUNT_CHECK, PARENT_CHECK, PRIMARY_KEY_CHECK
+from jira_assets.lake.writer import TableWrite
 
 # A spread of tables: string and long keys, composite keys, every kind of parent link.
 TABLES = ["issue_search", "issue_comments", "issue_changelog", "boards", "board_sprints", "sprint_issues",
@@ -26,7 +26,7 @@ TABLES = ["issue_search", "issue_comments", "issue_changelog", "boards", "board_
 def run_checks(url, lake, names=TABLES, only: list[str] | None = None) -> dict[tuple[str, str], object]:
     """Execute the checks of `names` (no materialization) in one in-process Dagster run; results by (table, check)."""
     job = define_asset_job("checks_only", selection=AssetSelection.checks_for_assets(*[AssetKey(n) for n in names]))
-    defs = Definitions(assets=stand_in_assets(names), asset_checks=build_asset_checks(names), jobs=[job],
+    defs = Definitions(assets=build_assets(names), jobs=[job],
                        resources={"lake": lake, "jira": jira_for(url)})
     with instance_for_test() as instance:
         result = defs.resolve_job_def("checks_only").execute_in_process(instance=instance, raise_on_error=True)

@@ -19,12 +19,11 @@ from dagster import (
 )
 from dagster._core.definitions.freshness import FreshnessState, FreshnessStateChange
 
-from jira_assets import automation
-from jira_assets.asset_checks import check_keys
-from jira_assets.automation import (
+from jira_assets.defs import freshness
+from jira_assets.defs.assets import build_assets
+from jira_assets.defs.automation import (
     CENSUS_JOB,
     CENSUS_SCHEDULE,
-    CENSUS_TAG,
     CHANGE_SENSOR,
     DAILY_JOB,
     DAILY_SCHEDULE,
@@ -32,14 +31,13 @@ from jira_assets.automation import (
     INCREMENTAL_JOB,
     INCREMENTAL_SCHEDULE,
     automation_definitions,
-    freshness_policy_for,
-    parse_duration,
-    parse_freshness,
-    with_automation,
 )
+from jira_assets.defs.checks import check_keys
+from jira_assets.defs.freshness import freshness_policy_for, parse_duration, parse_freshness
+from jira_assets.defs.io_manager import IcebergIOManager
+from jira_assets.defs.resources import JiraResource
 from jira_assets.endpoints import BY_NAME, DEFAULT_ENABLED
-from jira_assets.lake.io_manager import IcebergIOManager
-from jira_assets.resources import JiraResource
+from jira_assets.sync.base import CENSUS_TAG
 from _automation_fixtures import REPO_ROOT, project_env, stand_in_assets
 
 ISSUE_CHILDREN = ["issue_changelog", "issue_comments", "issue_worklog"]
@@ -47,10 +45,9 @@ ISSUE_CHILDREN = ["issue_changelog", "issue_comments", "issue_worklog"]
 
 def stand_in_defs(names=DEFAULT_ENABLED) -> Definitions:
     names = list(names)
-    assets = stand_in_assets(names)
     return Definitions(
-        assets=with_automation(assets),
-        **automation_definitions(assets, names),
+        assets=build_assets(names),
+        **automation_definitions(names),
         resources={"jira": JiraResource(base_url="http://127.0.0.1:9", email="a@example.com", api_token="x"),
                    "lake": IcebergIOManager()},
     )
@@ -94,7 +91,7 @@ def test_freshness_overrides_asset_then_group_then_default(monkeypatch):
     assert freshness_policy_for(BY_NAME["sprint_issues"]) == FreshnessPolicy.time_window(
         fail_window=timedelta(hours=1), warn_window=timedelta(minutes=30))
     assert freshness_policy_for(BY_NAME["issue_search"]) is None
-    assert automation.automation_condition_for(BY_NAME["issue_search"]) is None
+    assert freshness.automation_condition_for(BY_NAME["issue_search"]) is None
     monkeypatch.setenv("JIRA_ASSETS_FRESHNESS_ASSET_BOARDS", "soon")
     with pytest.raises(ValueError, match="JIRA_ASSETS_FRESHNESS_ASSET_BOARDS"):
         freshness_policy_for(BY_NAME["boards"])
@@ -107,7 +104,7 @@ def test_bad_cron_timezone_and_status_are_named(monkeypatch):
         with monkeypatch.context() as m:
             m.setenv(var, value)
             with pytest.raises(ValueError, match=var):
-                automation_definitions(stand_in_assets(names), names)
+                automation_definitions(names)
 
 
 # ---- what gets defined ----------------------------------------------------------------------------------------
@@ -176,7 +173,7 @@ def test_without_issue_search_only_daily_and_freshness():
 def test_freshness_failure_requests_rematerialization_then_waits_for_retry_tick():
     """FAIL -> requested at once; still FAIL -> not again until the hourly retry tick; PASS -> never."""
     names = ["statuses", "boards", "board_configuration"]
-    assets = with_automation(stand_in_assets(names))
+    assets = stand_in_assets(names)
     defs = Definitions(assets=assets, resources={"lake": _NullIO()})
     with DagsterInstance.ephemeral() as instance:
         materialize(assets, instance=instance, resources={"lake": _NullIO()})

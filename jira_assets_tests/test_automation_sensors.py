@@ -8,9 +8,8 @@ from dagster import build_sensor_context, instance_for_test
 from dagster._core.utils import make_new_run_id
 
 from _automation_fixtures import fresh_sim_url, jira_for, lake, land_truth, sim_get, sim_post, stand_in_assets  # noqa: F401
-from jira_assets.automation import (
+from jira_assets.defs.automation import (
     CENSUS_SCHEDULE,
-    CENSUS_TAG,
     CHANGE_SENSOR,
     DAILY_SCHEDULE,
     INCREMENTAL_JOB,
@@ -20,14 +19,15 @@ from jira_assets.automation import (
     TRIGGER_TAG,
     automation_definitions,
 )
+from jira_assets.defs.io_manager import IcebergIOManager
 from jira_assets.endpoints import DEFAULT_ENABLED
-from jira_assets.lake.io_manager import IcebergIOManager
+from jira_assets.sync.base import CENSUS_TAG
 
 
 @pytest.fixture(scope="module")
 def automation():
     names = list(DEFAULT_ENABLED)
-    defs = automation_definitions(stand_in_assets(names), names)
+    defs = automation_definitions(names)
     return {d.name: d for d in defs["schedules"] + defs["sensors"]}
 
 
@@ -133,15 +133,14 @@ def test_change_sensor_end_to_end_with_the_real_incremental_job(fresh_sim_url, l
     """The run the sensor asks for, executed with the real assets, lands the changes; then the sensor is quiet."""
     from dagster import Definitions
 
-    from jira_assets.assets import build_assets
-    from jira_assets.automation import with_automation
+    from jira_assets.defs.assets import build_assets
 
     monkeypatch.setenv("JIRA_RATE_LIMIT", "50")
     url = fresh_sim_url
     incremental = ["issue_search", "issue_changelog", "issue_comments", "issue_worklog", "worklog_updated"]
     assets = build_assets(incremental)
     resources = {"jira": jira_for(url), "lake": lake}
-    defs = Definitions(assets=with_automation(assets), **automation_definitions(assets, incremental),
+    defs = Definitions(assets=assets, **automation_definitions(incremental),
                        resources=resources)
     sensor_def = {s.name: s for s in defs.sensors}[CHANGE_SENSOR]
     with instance_for_test() as instance:

@@ -3,8 +3,8 @@
 import urllib.request
 
 from _automation_fixtures import graphql, project_env, running_webserver
-from jira_assets.asset_checks import COUNT_CHECK, PARENT_CHECK, PRIMARY_KEY_CHECK
-from jira_assets.automation import (
+from jira_assets.defs.checks import COUNT_CHECK, PARENT_CHECK, PRIMARY_KEY_CHECK
+from jira_assets.defs.automation import (
     CENSUS_JOB,
     CENSUS_SCHEDULE,
     CHANGE_SENSOR,

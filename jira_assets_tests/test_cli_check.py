@@ -9,7 +9,7 @@ import sys
 from _simulator import EMAIL, TOKEN, start_simulator
 from _sync import sync
 
-from jira_assets.assets import enabled_endpoints
+from jira_assets.selection import enabled_endpoints
 from jira_assets.endpoints import ADMIN_ONLY, DEFAULT_ENABLED
 
 

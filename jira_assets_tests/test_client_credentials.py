@@ -8,7 +8,7 @@ import pytest
 
 from _client_fixtures import EMAIL, OddJira, free_port, make_client, simulator
 from jira_assets.jira.client import check_credentials
-from jira_assets.resources import JiraResource
+from jira_assets.defs.resources import JiraResource
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from dagster._serdes import serialize_value
 from _client_fixtures import EMAIL, TOKEN, make_client, simulator
 from jira_assets.jira import paging
 from jira_assets.jira.client import JiraError, check_credentials
-from jira_assets.resources import JiraResource
+from jira_assets.defs.resources import JiraResource
 
 WRONG_TOKEN = "wrong-token-7f3a9c"  # a rejected token must not leak either
 SECRETS = [TOKEN, WRONG_TOKEN]

@@ -7,7 +7,7 @@ import pytest
 from _client_fixtures import OddJira
 from jira_assets.jira.client import JiraClient
 from jira_assets.jira.site import SiteConfigError, resolve_base_url, validate_base_url, validate_subdomain
-from jira_assets.resources import JiraResource
+from jira_assets.defs.resources import JiraResource
 
 
 @pytest.mark.parametrize(

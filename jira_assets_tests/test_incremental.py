@@ -13,7 +13,8 @@ import pytest
 from _simulator import advance, start_simulator, truth
 from _sync import assert_table_equals_truth, lake, sync, table_rows
 
-from jira_assets.incremental import CURSOR_UPDATED, FULL_REFRESH_TAG
+from jira_assets.sync.base import FULL_REFRESH_TAG
+from jira_assets.sync.summary import CURSOR_UPDATED
 
 ISSUE_TABLES = ["issue_search", "issue_changelog", "issue_comments", "issue_worklog", "worklog_updated"]
 SYNCED = ISSUE_TABLES + ["project_search", "project_versions", "project_components"]

@@ -8,7 +8,10 @@ import pyarrow as pa
 from dagster import AssetIn, asset, materialize
 
 from jira_assets.lake.arrow import Column, records_to_batch, schema_for
-from jira_assets.lake.io_manager import RUN_ID_PROPERTY, IcebergIOManager, LakeWriter, TableWrite, open_catalog, read_summary
+from jira_assets.defs.io_manager import IcebergIOManager
+from jira_assets.lake.catalog import open_catalog
+from jira_assets.lake.history import read_summary
+from jira_assets.lake.writer import RUN_ID_PROPERTY, LakeWriter, TableWrite
 
 SYNCED = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 PARENT_COLS = [Column("id", "id", "long"), Column("name", "name", "string")]

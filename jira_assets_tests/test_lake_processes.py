@@ -11,14 +11,16 @@ import textwrap
 import time
 from pathlib import Path
 
-from jira_assets.lake.writer import LakeWriter, TableWrite, open_catalog
+from jira_assets.lake.catalog import open_catalog
+from jira_assets.lake.writer import LakeWriter, TableWrite
 
 WORKER_PRELUDE = textwrap.dedent(
     """
     import datetime as dt, sys, time
     from pathlib import Path
     from jira_assets.lake.arrow import Column, records_to_batch, schema_for
-    from jira_assets.lake.writer import LakeWriter, TableWrite, open_catalog
+    from jira_assets.lake.catalog import open_catalog
+    from jira_assets.lake.writer import LakeWriter, TableWrite
 
     SYNCED = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
     COLS = [Column("id", "id", "string"), Column("v", "v", "long")]

@@ -10,15 +10,9 @@ import pyarrow as pa
 import pytest
 
 from jira_assets.lake.arrow import Column, records_to_batch, schema_for
-from jira_assets.lake.writer import (
-    RUN_ID_PROPERTY,
-    ROWS_PROPERTY,
-    LakeWriter,
-    TableWrite,
-    last_committed_property,
-    open_catalog,
-    read_summary,
-)
+from jira_assets.lake.catalog import open_catalog
+from jira_assets.lake.history import last_committed_property, read_summary
+from jira_assets.lake.writer import RUN_ID_PROPERTY, ROWS_PROPERTY, LakeWriter, TableWrite
 
 SYNCED = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 COLUMNS = [Column("id", "id", "string"), Column("name", "name", "string"), Column("n", "n", "long")]

@@ -17,8 +17,10 @@ from datetime import datetime, timezone
 from dagster import AssetKey, DagsterInstance, asset, materialize
 
 from jira_assets.lake.arrow import Column, records_to_batch
-from jira_assets.lake.io_manager import IcebergIOManager, TableWrite, open_catalog
-from jira_assets.lake.snowflake import SnowflakeSync, snowflake_sync_from_env
+from jira_assets.defs.io_manager import IcebergIOManager
+from jira_assets.lake.catalog import open_catalog
+from jira_assets.lake.writer import TableWrite
+from jira_assets.defs.snowflake import SnowflakeSync, snowflake_sync_from_env
 from _snowflake_fixtures import (  # noqa: F401  (fixtures)
     BUCKET,
     S3_KEYS,

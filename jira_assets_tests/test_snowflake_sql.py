@@ -26,7 +26,7 @@ from jira_assets.lake.snowflake import (
     type_mapping,
     upper_ident,
 )
-from jira_assets.snowflake_cli import catalogue_tables, main
+from jira_assets.cli.snowflake_sql import catalogue_tables, main
 
 
 # --- a small SQL reader: statements split on ';' outside strings, identifiers and comments ------

@@ -7,12 +7,8 @@ import pytest
 from dagster import EnvVar
 
 from _snowflake_fixtures import connection_args, fakesnow_server, recording_classes  # noqa: F401
-from jira_assets.lake.snowflake import (
-    SnowflakeSync,
-    SnowflakeSyncError,
-    horizon_catalog_properties,
-    snowflake_sync_from_env,
-)
+from jira_assets.defs.snowflake import SnowflakeSync, snowflake_sync_from_env
+from jira_assets.lake.snowflake import SnowflakeSyncError, horizon_catalog_properties
 
 BASE = "s3://jira-lake/warehouse/"
 

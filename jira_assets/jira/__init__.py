@@ -1,29 +1,6 @@
-"""Source side: talks to Jira Cloud. No Dagster or pyiceberg imports below this package."""
+"""Source side: talks to Jira Cloud. No Dagster, pyiceberg or lake imports below this package.
 
-from jira_assets.jira.client import (
-    ClientStats,
-    CredentialCheck,
-    JiraClient,
-    JiraError,
-    check_credentials,
-)
-from jira_assets.jira.paging import PagingError
-from jira_assets.jira.site import SiteConfigError, resolve_base_url, validate_base_url, validate_subdomain
-from jira_assets.jira.throttle import Throttle, get_throttle, redis_throttle, sqlite_throttle
-
-__all__ = [
-    "ClientStats",
-    "CredentialCheck",
-    "JiraClient",
-    "JiraError",
-    "PagingError",
-    "SiteConfigError",
-    "Throttle",
-    "check_credentials",
-    "get_throttle",
-    "redis_throttle",
-    "resolve_base_url",
-    "sqlite_throttle",
-    "validate_base_url",
-    "validate_subdomain",
-]
+client.py (HTTP, throttle, retries, errors), throttle.py, site.py (which URL), paging.py (one class per paging
+style), fetch.py (a catalogue row's pages, fanned out over parents), bulk.py (bulk reads), calls.py (single calls
+the sync strategies need), jql.py (JQL literals).
+"""

@@ -1,6 +1,6 @@
 """Async Jira Cloud client: HTTP Basic auth, the shared throttle, retries that respect Jira, error mapping, stats.
 
-Every request the connector makes goes through `JiraClient.request_json`. Rules (jira-api-notes.md §3):
+Every request the connector makes goes through `JiraClient.request_json`. Rules (docs/jira-api.md, "Rate limits"):
 - 429, 500, 502, 503, 504, connect/read timeouts, connection resets and truncated or non-JSON 200 bodies are
   retried with exponential backoff and jitter (base 2 s: 2, 4, 8, ... x [0.7, 1.3]), bounded by `max_attempts`
   and `max_retry_seconds`. `Retry-After` (seconds or HTTP date; `Beta-Retry-After`, `X-RateLimit-Reset` as

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -306,3 +307,147 @@ async def single(
                         expect=dict)
     if data is not _SKIPPED:
         yield [data]
+
+
+# ---- paging styles: one class each, in one lookup table --------------------------------------------------------
+# The catalogue names an endpoint's style; the fetcher pages with it, `jira-assets check` probes with its smallest
+# page, and the tests' request plan counts pages with it.
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """One endpoint's request as the catalogue describes it, with the parent id already in path and params."""
+
+    method: str
+    path: str
+    params: Mapping[str, Any]
+    body: Mapping[str, Any]
+    items_key: str | None
+    page_size: int | None
+
+
+class PagingStyle:
+    """How Jira pages one kind of list. `pages` yields lists of records; `size_param` is the parameter that sets
+    the page size (None: the response is not paged); `requests_for` is how many requests `records` records take
+    when the server caps a page at `cap`."""
+
+    name: str = ""
+    size_param: str | None = None
+
+    def pages(self, client: JiraClient, request: PageRequest, *, endpoint: str,
+              skip_statuses: Collection[int] = ()) -> AsyncIterator[Page]:
+        raise NotImplementedError
+
+    def requests_for(self, records: int, cap: int | None) -> int:
+        if self.size_param is None or not cap:
+            return 1
+        return max(1, -(-records // cap))
+
+
+class Single(PagingStyle):
+    name = "single"
+
+    def pages(self, client, request, *, endpoint, skip_statuses=()):
+        return single(client, request.path, request.params, endpoint=endpoint, skip_statuses=skip_statuses)
+
+
+class PlainArray(PagingStyle):
+    name = "plain_array"
+
+    def pages(self, client, request, *, endpoint, skip_statuses=()):
+        return plain_array(client, request.path, request.params, endpoint=endpoint, skip_statuses=skip_statuses)
+
+
+class Wrapper(PagingStyle):
+    name = "wrapper"
+
+    def pages(self, client, request, *, endpoint, skip_statuses=()):
+        return wrapper(client, request.path, request.params, endpoint=endpoint, items_key=request.items_key,
+                       skip_statuses=skip_statuses)
+
+
+class MapValues(PagingStyle):
+    """One object whose `items_key` maps keys to records (my_permissions: `{"permissions": {KEY: {...}}}`)."""
+
+    name = "map_values"
+
+    async def pages(self, client, request, *, endpoint, skip_statuses=()):
+        async for objects in single(client, request.path, request.params, endpoint=endpoint,
+                                    skip_statuses=skip_statuses):
+            for obj in objects:
+                yield list((obj.get(request.items_key or "permissions") or {}).values())
+
+
+class PageBeanStyle(PagingStyle):
+    name = "page_bean"
+    size_param = "maxResults"
+
+    def pages(self, client, request, *, endpoint, skip_statuses=()):
+        return page_bean(client, request.path, request.params, endpoint=endpoint, page_size=request.page_size,
+                         values_key=request.items_key or "values", skip_statuses=skip_statuses)
+
+
+class AgilePage(PagingStyle):
+    name = "agile_page"
+    size_param = "maxResults"
+
+    def pages(self, client, request, *, endpoint, skip_statuses=()):
+        return agile_page(client, request.path, request.params, endpoint=endpoint, page_size=request.page_size,
+                          skip_statuses=skip_statuses)
+
+
+class Cursor(PagingStyle):
+    name = "cursor"
+    size_param = "maxResults"
+
+    def pages(self, client, request, *, endpoint, skip_statuses=()):
+        params_or_body = request.body if request.method == "POST" else request.params
+        return cursor(client, request.method, request.path, params_or_body, endpoint=endpoint,
+                      items_key=request.items_key, page_size=request.page_size, skip_statuses=skip_statuses)
+
+
+class OffsetLimit(PagingStyle):
+    name = "offset_limit"
+    size_param = "limit"
+
+    def pages(self, client, request, *, endpoint, skip_statuses=()):
+        return offset_limit(client, request.path, request.params, endpoint=endpoint,
+                            items_key=request.items_key or "records", page_size=request.page_size,
+                            skip_statuses=skip_statuses)
+
+
+class ShortPageArray(PagingStyle):
+    name = "short_page_array"
+    size_param = "maxResults"
+
+    def pages(self, client, request, *, endpoint, skip_statuses=()):
+        return short_page_array(client, request.path, request.params, endpoint=endpoint,
+                                page_size=request.page_size, skip_statuses=skip_statuses)
+
+    def requests_for(self, records: int, cap: int | None) -> int:
+        # Only a page shorter than asked for ends the list, so a full last page costs one more (empty) request.
+        return records // cap + 1 if cap else 1
+
+
+class SinceUntil(PagingStyle):
+    name = "since_until"
+
+    def pages(self, client, request, *, endpoint, skip_statuses=()):
+        return since_until(client, request.path, request.params, endpoint=endpoint, skip_statuses=skip_statuses)
+
+    def requests_for(self, records: int, cap: int | None) -> int:
+        return max(1, -(-records // cap)) if cap else 1
+
+
+PAGING_STYLES: dict[str, PagingStyle] = {
+    style.name: style
+    for style in (Single(), PlainArray(), Wrapper(), MapValues(), PageBeanStyle(), AgilePage(), Cursor(),
+                  OffsetLimit(), ShortPageArray(), SinceUntil())
+}
+
+
+def paging_style(name: str) -> PagingStyle:
+    try:
+        return PAGING_STYLES[name]
+    except KeyError:
+        raise ValueError(f"unknown paging style {name!r}; known: {', '.join(PAGING_STYLES)}") from None

@@ -25,15 +25,38 @@ SYNCED_AT_COLUMN = "_synced_at"
 
 TIMESTAMPTZ = pa.timestamp("us", tz="UTC")
 
-ARROW_TYPES: dict[str, pa.DataType] = {
-    "string": pa.string(),
-    "long": pa.int64(),
-    "double": pa.float64(),
-    "boolean": pa.bool_(),
-    "timestamptz": TIMESTAMPTZ,
-    "date": pa.date32(),
-    "json": pa.string(),
+
+
+@dataclass(frozen=True)
+class ColumnType:
+    """One of the lake's column types: its Arrow type, the Iceberg type pyiceberg writes for it, and whether the
+    string holds JSON (Snowflake's views expose those as VARIANT). The one table of types: every other module reads
+    it (the Dagster column schema, the Snowflake setup SQL)."""
+
+    name: str
+    arrow: pa.DataType
+    iceberg: str
+    holds_json: bool = False
+
+    @property
+    def label(self) -> str:
+        """How the Dagster UI's column schema names the type."""
+        return f"{self.iceberg} (JSON)" if self.holds_json else self.iceberg
+
+
+COLUMN_TYPES: dict[str, ColumnType] = {
+    t.name: t
+    for t in (
+        ColumnType("string", pa.string(), "string"),
+        ColumnType("long", pa.int64(), "long"),
+        ColumnType("double", pa.float64(), "double"),
+        ColumnType("boolean", pa.bool_(), "boolean"),
+        ColumnType("timestamptz", TIMESTAMPTZ, "timestamptz"),
+        ColumnType("date", pa.date32(), "date"),
+        ColumnType("json", pa.string(), "string", holds_json=True),
+    )
 }
+ARROW_TYPES: dict[str, pa.DataType] = {name: t.arrow for name, t in COLUMN_TYPES.items()}
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -67,7 +90,7 @@ def dump_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def extract(record: Any, path: str) -> Any:
+def value_at(record: Any, path: str) -> Any:
     """Follow a dotted path; anything missing (or a non-container on the way) gives None."""
     value = record
     for part in path.split("."):
@@ -351,7 +374,7 @@ def records_to_batch(
     if synced_micros is None:
         raise ValueError(f"synced_at is not a timestamp: {synced_at!r}")
 
-    arrays = [to_array([extract(r, c.path) for r in records], c.type) for c in columns]
+    arrays = [to_array([value_at(r, c.path) for r in records], c.type) for c in columns]
     arrays += [to_array(extra[name], types[name]) for name in types]
     arrays.append(pa.array([dump_json(r) for r in records], type=pa.string()))
     arrays.append(pa.array([synced_micros] * n, type=pa.int64()).cast(TIMESTAMPTZ))

@@ -1,8 +1,7 @@
 """Iceberg sink: stream Arrow batches into one table per asset, one atomic commit per write.
 
-Plain API (no Dagster import): `open_catalog()`, `LakeWriter(catalog).write(name, TableWrite, run_id)`,
-`LakeWriter.read_table(name, columns)`, `read_summary(table)`, `last_committed_property(table, key)`.
-`io_manager.IcebergIOManager` is a thin Dagster wrapper around it.
+Plain API (no Dagster import): `LakeWriter(open_catalog()).write(name, TableWrite, run_id)`; reads come from
+`reader.LakeReader`, which it extends. The Dagster IO manager (`jira_assets.defs.io_manager`) wraps it.
 
 How a write works (see `LakeWriter.write`):
 1. one pyiceberg transaction (a create-table transaction when the table does not exist yet, so a
@@ -20,46 +19,32 @@ If anything fails before the commit nothing is committed; data files written so 
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import logging
-import os
 import random
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyiceberg.catalog import Catalog, load_catalog
-from pyiceberg.catalog.sql import SqlCatalog
-from pyiceberg.exceptions import CommitFailedException, NoSuchTableError
-from pyiceberg.expressions import AlwaysTrue, GreaterThan
+from pyiceberg.catalog import Catalog
+from pyiceberg.exceptions import CommitFailedException
 from pyiceberg.io.pyarrow import ArrowScan, _dataframe_to_data_files, schema_to_pyarrow
+from pyiceberg.expressions import AlwaysTrue
 from pyiceberg.manifest import DataFile
 from pyiceberg.table import DataScan, FileScanTask, Table, Transaction
-from pyiceberg.table.snapshots import Snapshot
-from pyiceberg.utils.config import Config
 
 from jira_assets.lake import arrow as lake_arrow
-
-try:  # SQLAlchemy is present whenever the SQL catalog is; other catalogs do not need it
-    from sqlalchemy.exc import OperationalError as _SqlOperationalError
-except ImportError:  # pragma: no cover
-    _SqlOperationalError = ()  # type: ignore[assignment]
+from jira_assets.lake.catalog import DEFAULT_NAMESPACE, is_sqlite_busy, retry_busy
+from jira_assets.lake.history import read_summary
+from jira_assets.lake.reader import LakeReader
 
 log = logging.getLogger(__name__)
 
-# Project defaults for the embedded lake (design.md "Fixed interfaces").
-LAKE_DIR_ENV = "JIRA_ASSETS_LAKE_DIR"
-DEFAULT_LAKE_DIR = ".jira_lake"
-DEFAULT_CATALOG_NAME = "jira"
-DEFAULT_NAMESPACE = "jira"
 # In-memory Arrow bytes buffered per data file (~5 MB of zstd Parquet for JSON-heavy rows). It also
 # bounds a merge: copy-on-write rewrites hold about three files' worth at once.
 DEFAULT_TARGET_FILE_BYTES = 32 * 1024 * 1024
@@ -126,144 +111,10 @@ class WriteResult:
     preview: pa.Table  # the first few incoming rows (without _raw)
 
 
-# --- catalog --------------------------------------------------------------------------------
-
-_catalog_lock = threading.Lock()
-_catalog_cache: dict[tuple, Catalog] = {}
-
-
-def resolve_lake_dir(lake_dir: str | os.PathLike | None = None) -> Path:
-    return Path(lake_dir or os.environ.get(LAKE_DIR_ENV) or DEFAULT_LAKE_DIR).expanduser().resolve()
-
-
-def _is_sqlite_busy(exc: BaseException) -> bool:
-    if not _SqlOperationalError or not isinstance(exc, _SqlOperationalError):
-        return False
-    text = str(exc).lower()
-    return "locked" in text or "busy" in text
-
-
-def _retry_busy(fn, *args, attempts: int = 8, **kwargs):
-    """Run a catalog call, retrying while SQLite reports the database locked (other writers)."""
-    for attempt in range(attempts):
-        try:
-            return fn(*args, **kwargs)
-        except Exception as exc:
-            if not _is_sqlite_busy(exc) or attempt == attempts - 1:
-                raise
-            time.sleep(min(2.0, 0.05 * 2**attempt) * (1 + random.random()))
-    raise AssertionError("unreachable")
-
-
-def _enable_wal(catalog: SqlCatalog) -> None:
-    # WAL: readers never block the writer and commits need no exclusive lock, so step
-    # processes committing different tables only queue briefly on the write lock.
-    try:
-        with catalog.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-    except Exception as exc:  # another process may hold the lock; WAL is an optimisation
-        log.debug("could not switch catalog to WAL: %s", exc)
-
-
-def _embedded_catalog(catalog_name: str, root: Path) -> SqlCatalog:
-    for attempt in range(10):
-        try:
-            catalog = SqlCatalog(
-                catalog_name,
-                # timeout = SQLite busy timeout (seconds) while other processes commit
-                uri=f"sqlite:///{root / 'catalog.db'}?timeout=60",
-                warehouse=(root / "warehouse").as_uri(),
-            )
-            break
-        except Exception as exc:
-            # Two processes initialising a fresh catalog.db race on CREATE TABLE; the loser
-            # sees "already exists" or "locked" - the next attempt finds the tables.
-            if not (_SqlOperationalError and isinstance(exc, _SqlOperationalError)) or attempt == 9:
-                raise
-            time.sleep(0.05 * (attempt + 1) * (1 + random.random()))
-    _enable_wal(catalog)
-    return catalog
-
-
-def open_catalog(
-    lake_dir: str | os.PathLike | None = None,
-    catalog_name: str = DEFAULT_CATALOG_NAME,
-    properties: Mapping[str, str] | None = None,
-) -> Catalog:
-    """The catalog to write to, cached per process.
-
-    - `properties` given: `load_catalog(catalog_name, **properties)` (any pyiceberg catalog);
-    - else if pyiceberg has configuration for `catalog_name` (`.pyiceberg.yaml`,
-      `PYICEBERG_CATALOG__<NAME>__*` env vars): `load_catalog(catalog_name)`;
-    - else the embedded lake: SqlCatalog on `<lake_dir>/catalog.db` (SQLite) with warehouse
-      `<lake_dir>/warehouse`; lake_dir defaults to $JIRA_ASSETS_LAKE_DIR or `.jira_lake`.
-    """
-    # the pid is part of the key: a forked child must not share its parent's SQLite connections
-    if properties:
-        key: tuple = ("props", catalog_name, tuple(sorted((k, str(v)) for k, v in properties.items())))
-    elif (configured := Config().get_catalog_config(catalog_name)) is not None:
-        key = ("config", catalog_name, tuple(sorted((k, str(v)) for k, v in configured.items())))
-    else:
-        key = ("embedded", catalog_name, str(resolve_lake_dir(lake_dir)))
-    with _catalog_lock:
-        cached = _catalog_cache.get((os.getpid(), key))
-        if cached is not None:
-            return cached
-        if key[0] == "props":
-            catalog = _retry_busy(load_catalog, catalog_name, **{k: str(v) for k, v in properties.items()})
-        elif key[0] == "config":
-            # pass what we read: load_catalog's own config snapshot is taken at import time
-            catalog = _retry_busy(load_catalog, catalog_name, **configured)
-        else:
-            root = Path(key[2])
-            (root / "warehouse").mkdir(parents=True, exist_ok=True)
-            catalog = _embedded_catalog(catalog_name, root)
-        _catalog_cache[(os.getpid(), key)] = catalog
-        return catalog
-
-
-# --- summary helpers ------------------------------------------------------------------------
-
-
-def read_summary(table: Table) -> dict[str, str]:
-    """The latest snapshot's summary as a plain dict ({} for a table without snapshots)."""
-    snapshot = table.current_snapshot()
-    if snapshot is None or snapshot.summary is None:
-        return {}
-    return {k: str(v) for k, v in snapshot.summary.model_dump().items()}
-
-
-def _ancestors(table: Table) -> Iterator[Snapshot]:
-    snapshot = table.current_snapshot()
-    seen: set[int] = set()
-    while snapshot is not None and snapshot.snapshot_id not in seen:
-        seen.add(snapshot.snapshot_id)
-        yield snapshot
-        if snapshot.parent_snapshot_id is None:
-            return
-        snapshot = table.snapshot_by_id(snapshot.parent_snapshot_id)
-
-
-def last_committed_property(table: Table | None, key: str) -> str | None:
-    """The newest value of a summary property along the current snapshot's ancestry.
-
-    Walking back (rather than reading only the head) keeps a cursor when some other commit
-    (maintenance, another tool) lands on top without it; an older cursor is only ever behind
-    the data, never ahead of it.
-    """
-    if table is None:
-        return None
-    for snapshot in _ancestors(table):
-        if snapshot.summary is not None:
-            value = snapshot.summary[key]
-            if value is not None:
-                return str(value)
-    return None
 
 
 # --- arrow helpers --------------------------------------------------------------------------
 
-_STRINGY = (pa.types.is_string, pa.types.is_large_string)
 
 
 def _conform(batch: pa.RecordBatch, target: pa.Schema, table_name: str) -> pa.RecordBatch:
@@ -309,7 +160,7 @@ def _key_in(data: pa.RecordBatch | pa.Table, columns: Sequence[str], values: pa.
     return pc.fill_null(pc.is_in(_key_array(data, columns), value_set=values), False)
 
 
-def _markdown_preview(preview: pa.Table, width: int = 40) -> str:
+def markdown_preview(preview: pa.Table, width: int = 40) -> str:
     if preview.num_columns == 0:
         return "(no columns)"
     names = preview.column_names
@@ -436,8 +287,8 @@ class _Matcher:
         return result
 
 
-class LakeWriter:
-    """Writes and reads tables of one namespace of a pyiceberg catalog."""
+class LakeWriter(LakeReader):
+    """Writes (and reads) tables of one namespace of a pyiceberg catalog."""
 
     def __init__(
         self,
@@ -448,104 +299,23 @@ class LakeWriter:
         preview_rows: int = 5,
         commit_attempts: int = 5,
     ) -> None:
-        self.catalog = catalog
-        self.namespace = namespace
+        super().__init__(catalog, namespace)
         self.target_file_bytes = target_file_bytes
         self.preview_rows = preview_rows
         self.commit_attempts = commit_attempts
         self._namespace_ready = False
 
-    # -- naming / lookup
-
-    def identifier(self, name: str) -> tuple[str, str]:
-        return (self.namespace, name)
-
-    def qualified_name(self, name: str) -> str:
-        return f"{self.namespace}.{name}"
-
-    def load(self, name: str) -> Table | None:
-        try:
-            return _retry_busy(self.catalog.load_table, self.identifier(name))
-        except NoSuchTableError:
-            return None
-
-    def table_exists(self, name: str) -> bool:
-        return self.load(name) is not None
-
-    def summary(self, name: str) -> dict[str, str]:
-        table = self.load(name)
-        return read_summary(table) if table is not None else {}
-
-    def last_committed_property(self, name: str, key: str) -> str | None:
-        return last_committed_property(self.load(name), key)
-
     def _ensure_namespace(self) -> None:
         if self._namespace_ready:
             return
         try:
-            _retry_busy(self.catalog.create_namespace_if_not_exists, self.namespace)
+            retry_busy(self.catalog.create_namespace_if_not_exists, self.namespace)
         except Exception:
             # Another process created it between the check and the insert (the SQL catalog then
             # raises IntegrityError rather than NamespaceAlreadyExistsError): fine if it exists now.
-            if not _retry_busy(self.catalog.namespace_exists, self.namespace):
+            if not retry_busy(self.catalog.namespace_exists, self.namespace):
                 raise
         self._namespace_ready = True
-
-    # -- reading
-
-    def read_table(
-        self,
-        name: str,
-        columns: Sequence[str] | None = None,
-        types: Mapping[str, str] | None = None,
-    ) -> pa.Table:
-        """The table's current rows, only `columns` (all if None), in that order.
-
-        A missing table (or a column the table does not have) reads as empty/null with the type
-        from `types` (arrow.py type names; default string), so children of a never-synced parent
-        simply see no ids.
-        """
-        types = dict(types or {})
-        table = self.load(name)
-        if table is None:
-            names = list(columns) if columns is not None else list(types)
-            return pa.schema([pa.field(n, lake_arrow.ARROW_TYPES[types.get(n, "string")]) for n in names]).empty_table()
-        have = set(table.schema().column_names)
-        wanted = list(columns) if columns is not None else table.schema().column_names
-        present = [c for c in wanted if c in have]
-        if present:
-            data = table.scan(selected_fields=tuple(present)).to_arrow()
-        else:  # only absent columns asked for: still one (null) row per table row
-            n = table.scan().count() if table.current_snapshot() is not None else 0
-            data = pa.table({"__n": pa.nulls(n, pa.int8())})
-        out = []
-        for c in wanted:
-            if c in have:
-                out.append(pa.field(c, data.schema.field(c).type))
-            else:
-                out.append(pa.field(c, lake_arrow.ARROW_TYPES[types.get(c, "string")]))
-        arrays = [data.column(c) if c in have else pa.nulls(data.num_rows, f.type) for c, f in zip(wanted, out)]
-        return pa.Table.from_arrays(arrays, schema=pa.schema(out))
-
-    def iter_batches(
-        self, name: str, columns: Sequence[str], *, newer_than: tuple[str, dt.datetime] | None = None
-    ) -> Iterator[pa.RecordBatch]:
-        """The table's rows batch by batch (flat memory, for wide columns such as `_raw`), optionally only rows
-        whose timestamp column is after an instant (pushed down to the scan, so older files are not read)."""
-        table = self.load(name)
-        if table is None or table.current_snapshot() is None:
-            return
-        row_filter = AlwaysTrue()
-        if newer_than is not None:
-            column, instant = newer_than
-            row_filter = GreaterThan(column, instant.astimezone(dt.timezone.utc).isoformat())
-        scan = table.scan(selected_fields=tuple(columns), row_filter=row_filter)
-        # One data file at a time: pyiceberg's own batch reader hands every file to a thread pool at once and keeps
-        # each file's batches in a list, which for a wide column such as `_raw` means the whole table in memory.
-        reader = ArrowScan(table_metadata=table.metadata, io=table.io, projected_schema=scan.projection(),
-                           row_filter=row_filter)
-        for task in scan.plan_files():
-            yield from reader.to_record_batches([task])
 
     # -- writing
 
@@ -788,7 +558,7 @@ class LakeWriter:
                 return tx.commit_transaction()
             except Exception as exc:
                 attempt += 1
-                if not _is_sqlite_busy(exc) or attempt >= self.commit_attempts:
+                if not is_sqlite_busy(exc) or attempt >= self.commit_attempts:
                     raise
                 log.warning("table %s: catalog busy on commit (attempt %d), retrying", name, attempt)
                 time.sleep(min(5.0, 0.2 * 2**attempt) * (1 + random.random()))

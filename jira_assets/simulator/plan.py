@@ -4,8 +4,7 @@
 Used by the end-to-end tests (requests made == planned: no redundant request) and by the benchmarks (the lower
 bound of a full sync, and the same tenant fetched the per-issue way most connectors use).
 
-    plan = Planner(url)                       # memoizes truth: one download per endpoint
-    plan.planned("issue_changelog")           # requests the connector should make
+    plan(url, "issue_changelog")              # requests the connector should make
     per_issue_requests(url)                   # {"issue_search": n, "issue_changelog": n, ...} the per-issue way
 """
 
@@ -18,6 +17,8 @@ from collections.abc import Callable
 import httpx
 
 from jira_assets.endpoints import BY_NAME
+from jira_assets.sync.follow_parent import ChangelogBulk, EmbeddedPages, FollowParentCommits, WorklogFeed
+from jira_assets.sync.issue_search import IssueSearchCursor
 
 PAGE_CAPS = {
     "issue_search": 100,  # fields=*all
@@ -65,29 +66,31 @@ def pages(n: int, cap: int) -> int:
 
 
 def planned_requests(url: str, name: str, parent_ids: list | None = None, *, truth: Truth = fetch_truth) -> int:
-    """Requests a perfect client makes for `name`, from the ground truth and the page caps."""
+    """Requests a perfect client makes for a full sync of `name`, from the ground truth and the page caps."""
     spec = BY_NAME[name]
     items = truth(url, name)
-    style = spec.fetch.paging
-    if style == "changelog_bulkfetch":
-        per_issue = Counter(str(i["parents"]["issue_id"]) for i in items)
+    if isinstance(spec.sync, FollowParentCommits):
+        return _children_of_issues(spec.sync.full, items, parent_ids)
+    style = spec.fetch.style
+    if isinstance(spec.sync, IssueSearchCursor):
+        return 1 + style.requests_for(len(items), PAGE_CAPS[name])  # GET /myself first: credentials, time zone
+    if spec.parent is None:
+        return style.requests_for(len(items), PAGE_CAPS.get(name))
+    per_parent = Counter(str(i["parents"][spec.parent.key]) for i in items)
+    return sum(style.requests_for(per_parent[str(p)], PAGE_CAPS.get(name)) for p in parent_ids)
+
+
+def _children_of_issues(fetch, items: list[dict], parent_ids: list) -> int:
+    per_issue = Counter(str(i["parents"]["issue_id"]) for i in items)
+    if isinstance(fetch, ChangelogBulk):
         ids = [str(i) for i in parent_ids]
         chunks = [ids[i:i + CHANGELOG_ISSUES_PER_CALL] for i in range(0, len(ids), CHANGELOG_ISSUES_PER_CALL)]
         return sum(pages(sum(per_issue[i] for i in chunk), CHANGELOG_PAGE) for chunk in chunks)
-    if style == "embedded_comments":
-        per_issue = Counter(str(i["parents"]["issue_id"]) for i in items)
+    if isinstance(fetch, EmbeddedPages):
         return sum(pages(n, COMMENT_PAGE) for n in per_issue.values() if n > EMBEDDED_COMMENTS)
-    if style == "worklog_bulk":
+    if isinstance(fetch, WorklogFeed):
         return pages(len(items), PAGE_CAPS["worklog_updated"]) + math.ceil(len(items) / WORKLOG_IDS_PER_CALL)
-    if style == "short_page_array":
-        return len(items) // PAGE_CAPS[name] + 1
-    if name == "issue_search":
-        return 1 + pages(len(items), PAGE_CAPS[name])  # GET /myself first: credentials and the JQL time zone
-    if spec.parent is None:
-        return pages(len(items), PAGE_CAPS[name]) if name in PAGE_CAPS else 1
-    per_parent = Counter(str(i["parents"][spec.parent.key]) for i in items)
-    cap = PAGE_CAPS.get(name)
-    return sum(pages(per_parent[str(p)], cap) if cap else 1 for p in parent_ids)
+    raise AssertionError(f"no plan for {type(fetch).__name__}")
 
 
 def parent_ids_from_truth(url: str, name: str, *, truth: Truth = fetch_truth) -> list:

@@ -11,14 +11,16 @@ import asyncio
 import sys
 from dataclasses import dataclass
 
-from jira_assets.assets import enabled_endpoints
-from jira_assets.endpoints import BY_NAME, EndpointSpec
+from jira_assets.defs.resources import JiraResource
+from jira_assets.endpoints import BY_NAME
 from jira_assets.jira.client import JiraClient, JiraError, check_credentials
-from jira_assets.resources import JiraResource
+from jira_assets.jira.fetch import FetchSpec
+from jira_assets.selection import enabled_endpoints
+from jira_assets.spec import EndpointSpec
 
-# Paging styles whose endpoints accept maxResults=1 (a probe reads one record, not a page of 5000).
-SMALL_PAGE = {"page_bean": "maxResults", "agile_page": "maxResults", "offset_limit": "limit",
-              "short_page_array": "maxResults"}
+# A probe reads a few records, not a page of 5000: what it asks for where the paging style takes a page size.
+PROBE_RECORDS = 1
+PARENT_PROBE_RECORDS = 50
 
 
 @dataclass
@@ -29,43 +31,49 @@ class Probe:
     detail: str = ""
 
 
+def _small(fetch: FetchSpec, records: int, parent_id: object = None) -> tuple[str, dict]:
+    request = fetch.request(parent_id)
+    params = dict(request.params)
+    if fetch.style.size_param:
+        params[fetch.style.size_param] = records
+    return request.path, params
+
+
 async def _first_id(client: JiraClient, spec: EndpointSpec) -> object | None:
-    """One parent id for a child endpoint's probe: the first live project, public scrum board, group ..."""
+    """One parent id for a child endpoint's probe: the first live project, public scrum board, group ... (None when
+    the parent is itself a child, or is not read with a GET)."""
     parent = BY_NAME[spec.parent.asset]
-    if parent.parent is not None or parent.fetch.paging not in SMALL_PAGE or parent.name == "issue_search":
+    if parent.parent is not None or parent.fetch.method != "GET" or not parent.fetch.style.size_param:
         return None
-    params = {**parent.fetch.params, SMALL_PAGE[parent.fetch.paging]: 50}
-    data = await client.get_json(parent.fetch.path, params=params, endpoint=parent.name)
+    path, params = _small(parent.fetch, PARENT_PROBE_RECORDS)
+    data = await client.get_json(path, params=params, endpoint=parent.name)
+    columns = {col.name: col.path for col in parent.columns}
     for record in data.get(parent.fetch.items_key or "values") or []:
-        if all(_value(record, column) in allowed for column, allowed in spec.parent.where.items()):
-            return record.get({"group_id": "groupId"}.get(spec.parent.id_column, spec.parent.id_column))
+        if all(_value(record, columns.get(column, column)) in allowed for column, allowed in spec.parent.where.items()):
+            return _value(record, columns.get(spec.parent.id_column, spec.parent.id_column))
     return None
 
 
-def _value(record: dict, column: str):
-    return {"is_private": record.get("isPrivate"), "type": record.get("type"), "archived": record.get("archived"),
-            "deleted": record.get("deleted")}.get(column, record.get(column))
+def _value(record: dict, path: str):
+    value = record
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
 
 
 async def probe(client: JiraClient, spec: EndpointSpec) -> Probe:
-    fetch = spec.fetch
     try:
-        if fetch.method == "POST" or fetch.paging in ("changelog_bulkfetch", "embedded_comments", "worklog_bulk"):
-            # Issue endpoints: a one-issue search shows that issues are readable at all.
-            await client.post_json("/rest/api/2/search/jql", json={"jql": 'updated >= "1970-01-01 00:00"',
-                                                                   "fields": ["id"], "maxResults": 1},
-                                   endpoint=spec.name)
+        if spec.probe is not None:
+            fetch = spec.probe
+            await client.request_json(fetch.method, fetch.path, json={**fetch.body, "maxResults": fetch.page_size},
+                                      endpoint=spec.name)
             return Probe(spec.name, 200, True)
-        params = dict(fetch.params)
-        if fetch.paging in SMALL_PAGE:
-            params[SMALL_PAGE[fetch.paging]] = 1
-        path = fetch.path
+        parent_id = None
         if spec.parent is not None:
             parent_id = await _first_id(client, spec)
             if parent_id is None:
                 return Probe(spec.name, None, True, f"not probed: follows {spec.parent.asset}")
-            path = path.format(parent_id=parent_id)
-            params = {k: v.format(parent_id=parent_id) if isinstance(v, str) else v for k, v in params.items()}
+        path, params = _small(spec.fetch, PROBE_RECORDS, parent_id)
         await client.get_json(path, params=params, endpoint=spec.name)
         return Probe(spec.name, 200, True)
     except JiraError as err:

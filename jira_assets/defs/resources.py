@@ -1,5 +1,4 @@
-"""JiraResource: the Dagster face of the source side. The only module under jira_assets that the client code
-reaches through Dagster; everything below it (jira_assets.jira) is plain Python.
+"""JiraResource: the Dagster face of the source side; everything below it (jira_assets.jira) is plain Python.
 
 Configuration (environment, read by `JiraResource.from_env()`):
     JIRA_SUBDOMAIN   bare site name: `acme` for https://acme.atlassian.net
@@ -17,17 +16,20 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from dagster import ConfigurableResource, EnvVar
 from pydantic import Field
 
 from jira_assets.env import env_number
+from jira_assets.jira import calls
 from jira_assets.jira.client import CredentialCheck, JiraClient, check_credentials
 from jira_assets.jira.site import resolve_base_url
 from jira_assets.jira.throttle import DEFAULT_RATE
 
 ENV_RATE_LIMIT = "JIRA_RATE_LIMIT"
+T = TypeVar("T")
 _SECRET_FIELDS = frozenset({"api_token"})
 
 
@@ -108,14 +110,22 @@ class JiraResource(ConfigurableResource):
         options.update(overrides)
         return JiraClient(self.site_url, self.email, self.api_token, **options)
 
+    def run(self, call: Callable[[JiraClient], Awaitable[T]], **overrides: Any) -> T:
+        """Run one async source call (`await call(client)`) on a fresh client, synchronously."""
+
+        async def go() -> T:
+            async with self.client(**overrides) as client:
+                return await call(client)
+
+        return asyncio.run(go())
+
+    def approximate_count(self, jql: str, endpoint: str) -> int:
+        """POST search/approximate-count for `jql`: one cheap request. Synchronous."""
+        return self.run(lambda client: calls.approximate_count(client, jql, endpoint))
+
     def check_credentials(self, **overrides: Any) -> CredentialCheck:
         """GET /rest/api/2/myself; the result says who is authenticated, or what to fix. Synchronous."""
-
-        async def run() -> CredentialCheck:
-            async with self.client(**overrides) as client:
-                return await check_credentials(client)
-
-        return asyncio.run(run())
+        return self.run(check_credentials, **overrides)
 
     # ---- never show the token ------------------------------------------------------------------------------------
 

@@ -12,14 +12,14 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
-from jira_assets.lake.arrow import RAW_COLUMN
+from jira_assets.lake.arrow import COLUMN_TYPES, RAW_COLUMN
 from jira_assets.lake.snowflake import MODES, SetupOptions, TableSpecForSql, snowflake_setup_sql
 
 
 def catalogue_tables(names: Iterable[str] | None = None) -> list[TableSpecForSql]:
     """One TableSpecForSql per endpoint (the enabled ones unless `names` is given), catalogue order."""
-    from jira_assets.assets import arrow_schema, enabled_endpoints
     from jira_assets.endpoints import ENDPOINTS
+    from jira_assets.selection import enabled_endpoints
 
     known = {spec.name for spec in ENDPOINTS}
     wanted = set(enabled_endpoints() if names is None else names)
@@ -30,9 +30,9 @@ def catalogue_tables(names: Iterable[str] | None = None) -> list[TableSpecForSql
     for spec in ENDPOINTS:
         if spec.name not in wanted:
             continue
-        json_columns = {c.name for c in spec.columns if c.type == "json"} | {RAW_COLUMN}
+        json_columns = {c.name for c in spec.columns if COLUMN_TYPES[c.type].holds_json} | {RAW_COLUMN}
         tables.append(
-            TableSpecForSql.from_arrow(spec.name, arrow_schema(spec), json_columns, comment=spec.description)
+            TableSpecForSql.from_arrow(spec.name, spec.arrow_schema, json_columns, comment=spec.description)
         )
     return tables
 

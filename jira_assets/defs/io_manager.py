@@ -1,7 +1,7 @@
-"""Dagster IO manager for the Iceberg sink: a thin wrapper around `writer.LakeWriter`.
+"""Dagster IO manager for the Iceberg sink: a thin wrapper around `lake.writer.LakeWriter`.
 
-Assets return a `TableWrite`; the table is named as the asset key's last part. Everything that
-does the work (and can be used without Dagster) lives in `writer.py` and is re-exported here.
+Assets return a `TableWrite`; the table is named as the asset key's last part. Everything that does the work (and
+can be used without Dagster) lives in `jira_assets.lake`.
 """
 
 from __future__ import annotations
@@ -14,27 +14,10 @@ from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputCo
 from pydantic import Field
 from pyiceberg.catalog import Catalog
 
-from jira_assets.lake.snowflake import SnowflakeSync  # optional per-commit Snowflake hook (cheap import)
-from jira_assets.lake.writer import (  # noqa: F401  (re-exported: the contract names this module)
-    DEFAULT_CATALOG_NAME,
-    DEFAULT_LAKE_DIR,
-    DEFAULT_NAMESPACE,
-    DEFAULT_TARGET_FILE_BYTES,
-    DELETED_ROWS_PROPERTY,
-    LAKE_DIR_ENV,
-    MODE_PROPERTY,
-    ROWS_PROPERTY,
-    RUN_ID_PROPERTY,
-    WRITE_ID_PROPERTY,
-    LakeWriter,
-    TableWrite,
-    WriteResult,
-    _markdown_preview,
-    last_committed_property,
-    open_catalog,
-    read_summary,
-    resolve_lake_dir,
-)
+from jira_assets.defs.snowflake import SnowflakeSync
+from jira_assets.lake.catalog import DEFAULT_CATALOG_NAME, DEFAULT_NAMESPACE, open_catalog
+from jira_assets.lake.reader import LakeReader
+from jira_assets.lake.writer import TableWrite, LakeWriter, markdown_preview
 
 
 class IcebergIOManager(ConfigurableIOManager):
@@ -63,6 +46,9 @@ class IcebergIOManager(ConfigurableIOManager):
     def writer(self) -> LakeWriter:
         return LakeWriter(self.catalog(), self.namespace, target_file_bytes=self.target_file_mb * 1024 * 1024)
 
+    def reader(self) -> LakeReader:
+        return LakeReader(self.catalog(), self.namespace)
+
     def handle_output(self, context: OutputContext, obj: Any) -> None:
         if isinstance(obj, (pa.Table, pa.RecordBatch)):
             obj = TableWrite(batches=obj.to_batches() if isinstance(obj, pa.Table) else [obj], schema=obj.schema)
@@ -80,7 +66,7 @@ class IcebergIOManager(ConfigurableIOManager):
             "snapshot_id": str(result.snapshot_id),
             "mode": result.mode,
             "data_files": result.data_files,
-            "preview": MetadataValue.md(_markdown_preview(result.preview)),
+            "preview": MetadataValue.md(markdown_preview(result.preview)),
         }
         if result.total_rows is not None:
             metadata["total_rows"] = result.total_rows
@@ -91,7 +77,7 @@ class IcebergIOManager(ConfigurableIOManager):
         if result.columns_added:
             metadata["columns_added"] = ", ".join(result.columns_added)
         metadata.update(obj.metadata)
-        # --- Snowflake hook (lake/snowflake.py) --- after the commit; a failure fails the step with the
+        # Snowflake after the commit; a failure fails the step with the
         # commit in place, and the next run refreshes Snowflake to the newest metadata file.
         if self.snowflake is not None:
             location = self.writer().load(name).metadata_location

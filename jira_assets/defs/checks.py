@@ -1,4 +1,5 @@
-"""Asset checks: is every table sound? One check op per table, run right after it is materialized.
+"""Asset checks: is every table sound? Evaluated in the asset's own step, right after its commit (and alone, without
+a sync, when only the checks are launched).
 
 | check | on | fails when | severity |
 |---|---|---|---|
@@ -19,9 +20,6 @@ restricted to `created < M`, where M is the minute of the newest `created` in th
 A lake with more rows than Jira usually holds issues deleted in Jira since the last deletion census.
 """
 
-# No `from __future__ import annotations`: Dagster reads the sensor/check parameters' annotations (resources,
-# context) at definition time and needs them as real types.
-
 import math
 import os
 from collections.abc import Iterable, Sequence
@@ -31,21 +29,15 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from dagster import (
-    AssetCheckExecutionContext,
-    AssetCheckKey,
-    AssetCheckResult,
-    AssetCheckSeverity,
-    AssetCheckSpec,
-    AssetKey,
-    MetadataValue,
-    ResourceParam,
-    multi_asset_check,
-)
+from dagster import AssetCheckKey, AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, MetadataValue
 
-from jira_assets.endpoints import BY_NAME, EndpointSpec
-from jira_assets.lake.io_manager import IcebergIOManager
-from jira_assets.resources import JiraResource
+from jira_assets.defs.io_manager import IcebergIOManager
+from jira_assets.defs.resources import JiraResource
+from jira_assets.endpoints import BY_NAME
+from jira_assets.jira.jql import epoch_ms, floor_minute
+from jira_assets.spec import EndpointSpec
+from jira_assets.sync.issue_search import IssueSearchCursor
+from jira_assets.sync.scope import IncrementalSettings, scope_jql
 
 PRIMARY_KEY_CHECK = "primary_key_unique_not_null"
 PARENT_CHECK = "parent_exists"
@@ -195,7 +187,7 @@ def count_outcome(lake_rows: int, jira_count: int, jql: str, tolerance: tuple[fl
                              f"allowed {allowed})", metadata, AssetCheckSeverity.WARN)
     if diff > 0:
         why = ("the lake has issues Jira no longer returns: issues deleted in Jira since the last deletion census "
-               f"(run the {'jira_issues_census'} job), or issues that left the sync's filter")
+               "(run the jira_issues_census job), or issues that left the sync's filter")
     else:
         why = ("the lake is missing issues Jira has: a sync that did not finish, a cursor that skipped changes, or "
                "rows removed from the table; a full refresh of issue_search repairs it")
@@ -212,7 +204,7 @@ def _missing_table(name: str) -> Outcome:
 
 
 def check_primary_key(lake: IcebergIOManager, spec: EndpointSpec) -> Outcome:
-    writer = lake.writer()
+    writer = lake.reader()
     if not writer.table_exists(spec.name):
         return _missing_table(spec.name)
     outcome = primary_key_outcome(writer.read_table(spec.name, list(spec.primary_key)), spec.primary_key)
@@ -223,7 +215,7 @@ def check_primary_key(lake: IcebergIOManager, spec: EndpointSpec) -> Outcome:
 def check_parent(lake: IcebergIOManager, spec: EndpointSpec) -> Outcome:
     link = spec.parent
     assert link is not None
-    writer = lake.writer()
+    writer = lake.reader()
     if not writer.table_exists(spec.name):
         return _missing_table(spec.name)
     if not writer.table_exists(link.asset):
@@ -237,15 +229,13 @@ def check_parent(lake: IcebergIOManager, spec: EndpointSpec) -> Outcome:
     return outcome
 
 
-def check_issue_count(lake: IcebergIOManager, jira: JiraResource, tolerance: tuple[float, bool] | None = None,
-                      name: str = "issue_search") -> Outcome:
-    from jira_assets.automation import approximate_count, epoch_ms, floor_minute, issue_filter_jql
-
-    writer = lake.writer()
+def check_issue_count(lake: IcebergIOManager, jira: JiraResource, name: str,
+                      tolerance: tuple[float, bool] | None = None) -> Outcome:
+    writer = lake.reader()
     if not writer.table_exists(name):
         return _missing_table(name)
     created = writer.read_table(name, ["created"], types={"created": "timestamptz"}).column("created")
-    base = issue_filter_jql()
+    base = scope_jql(IncrementalSettings.from_env())
     newest: datetime | None = pc.max(created).as_py() if len(created) else None
     if newest is None:
         jql, lake_rows = base, len(created)
@@ -254,7 +244,7 @@ def check_issue_count(lake: IcebergIOManager, jira: JiraResource, tolerance: tup
         # Both sides count only issues created before the newest minute the lake knows of.
         jql = f"({base}) AND created < {epoch_ms(bound)}"
         lake_rows = int(pc.sum(pc.less(created, pa.scalar(bound, type=created.type))).as_py() or 0)
-    jira_count = approximate_count(jira, jql, endpoint="issue_search_count_check")
+    jira_count = jira.approximate_count(jql, endpoint="issue_search_count_check")
     outcome = count_outcome(lake_rows, jira_count, jql, tolerance or parse_tolerance())
     outcome.metadata["table"] = writer.qualified_name(name)
     outcome.metadata["table_rows"] = len(created)
@@ -274,7 +264,7 @@ def check_specs_for(spec: EndpointSpec, enabled: set[str]) -> list[AssetCheckSpe
             PARENT_CHECK, asset=spec.name, additional_deps=[AssetKey(spec.parent.asset)],
             description=f"Every {spec.parent.key} exists in {spec.parent.asset}.{spec.parent.id_column}.",
         ))
-    if spec.name == "issue_search":
+    if isinstance(spec.sync, IssueSearchCursor):
         specs.append(AssetCheckSpec(
             COUNT_CHECK, asset=spec.name,
             description="Row count equals Jira's approximate count for the same JQL "
@@ -283,42 +273,17 @@ def check_specs_for(spec: EndpointSpec, enabled: set[str]) -> list[AssetCheckSpe
     return specs
 
 
-def _build_checks(spec: EndpointSpec, enabled: set[str]):
-    specs = check_specs_for(spec, enabled)
-    keys = {s.key: s.name for s in specs}
-
-    def run(context: AssetCheckExecutionContext, lake: IcebergIOManager, jira: JiraResource | None):
-        for key in context.selected_asset_check_keys:
-            check = keys[key]
-            if check == PRIMARY_KEY_CHECK:
-                outcome = check_primary_key(lake, spec)
-            elif check == PARENT_CHECK:
-                outcome = check_parent(lake, spec)
-            else:
-                outcome = check_issue_count(lake, jira)
-            yield outcome.result(spec.name, check)
-
-    name = f"{spec.name}_checks"
-    if any(s.name == COUNT_CHECK for s in specs):
-
-        @multi_asset_check(name=name, specs=specs, can_subset=True)
-        def with_jira(context: AssetCheckExecutionContext, lake: ResourceParam[IcebergIOManager],
-                      jira: JiraResource):
-            yield from run(context, lake, jira)
-
-        return with_jira
-
-    @multi_asset_check(name=name, specs=specs, can_subset=True)
-    def lake_only(context: AssetCheckExecutionContext, lake: ResourceParam[IcebergIOManager]):
-        yield from run(context, lake, None)
-
-    return lake_only
-
-
-def build_asset_checks(enabled_names: Iterable[str]) -> list:
-    """One multi-asset-check op per enabled endpoint (its primary-key, parent and count checks together)."""
-    enabled = [n for n in enabled_names if n in BY_NAME]
-    return [_build_checks(BY_NAME[n], set(enabled)) for n in enabled]
+def evaluate(check: str, spec: EndpointSpec, lake: IcebergIOManager, jira: JiraResource) -> AssetCheckResult:
+    """One check of one table, as Dagster records it."""
+    if check == PRIMARY_KEY_CHECK:
+        outcome = check_primary_key(lake, spec)
+    elif check == PARENT_CHECK:
+        outcome = check_parent(lake, spec)
+    elif check == COUNT_CHECK:
+        outcome = check_issue_count(lake, jira, spec.name)
+    else:
+        raise ValueError(f"unknown check {check!r}")
+    return outcome.result(spec.name, check)
 
 
 def check_keys(enabled_names: Iterable[str]) -> list[AssetCheckKey]:

@@ -1,8 +1,7 @@
-"""`jira-assets` command line: demo, dev, check, endpoints, simulator."""
+"""`jira-assets demo` and `jira-assets dev`: the bundled simulator as the Jira, this project as the code location."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
@@ -11,35 +10,8 @@ import threading
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_CREDENTIALS = {"JIRA_SUBDOMAIN": "demo", "JIRA_EMAIL": "demo@example.com", "JIRA_API_TOKEN": "demo-token"}
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="jira-assets", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="start the simulator, materialize every default asset, print row counts")
-    demo.add_argument("--scale", default="demo", choices=["demo", "standard", "large"])
-    demo.add_argument("--seed", default="1")
-    dev = sub.add_parser("dev", help="start the simulator and `dagster dev` on this project")
-    dev.add_argument("--scale", default="demo", choices=["demo", "standard", "large"])
-    dev.add_argument("--port", default="3000")
-    sub.add_parser("check", help="validate the JIRA_* credentials and report which endpoints they can read")
-    sub.add_parser("endpoints", help="list the endpoint catalogue")
-    sub.add_parser("snowflake-sql", help="print the Snowflake setup SQL (--mode horizon|rest|object-store)",
-                   add_help=False)
-    sub.add_parser("simulator", help="run the Jira Cloud simulator (same flags as python -m jira_assets.simulator)",
-                   add_help=False)
-    args, rest = parser.parse_known_args(argv)
-    if args.command == "simulator":
-        return subprocess.call([sys.executable, "-m", "jira_assets.simulator", *rest])
-    if args.command == "snowflake-sql":
-        from jira_assets.snowflake_cli import main as snowflake_sql
-
-        return snowflake_sql(rest)
-    if rest:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    return {"demo": cmd_demo, "dev": cmd_dev, "check": cmd_check, "endpoints": cmd_endpoints}[args.command](args)
 
 
 def _dagster_home() -> Path:
@@ -51,21 +23,11 @@ def _dagster_home() -> Path:
     return home
 
 
-def cmd_endpoints(args: argparse.Namespace) -> int:
-    from jira_assets.endpoints import ENDPOINTS
+def run_demo(scale: str, seed: str) -> int:
+    from jira_sim.process import running_simulator
 
-    for spec in ENDPOINTS:
-        flags = ("on " if spec.enabled_by_default else "off") + (" admin" if spec.admin_only else "      ")
-        parent = f" <- {spec.parent.asset}" if spec.parent else ""
-        print(f"{spec.name:24} {flags}  {spec.group:22} {spec.fetch.method} {spec.fetch.path}{parent}")
-    return 0
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    from jira_assets.simulator.process import running_simulator
-
-    print(f"Starting the Jira Cloud simulator ({args.scale} tenant, seed {args.seed}) ...", flush=True)
-    with running_simulator(["--scale", args.scale, "--seed", str(args.seed)]) as (url, _proc):
+    print(f"Starting the Jira Cloud simulator ({scale} tenant, seed {seed}) ...", flush=True)
+    with running_simulator(["--scale", scale, "--seed", str(seed)]) as (url, _proc):
         env = {**DEMO_CREDENTIALS, "JIRA_BASE_URL": url}
         os.environ.update(env)
         os.environ["DAGSTER_HOME"] = str(_dagster_home())
@@ -79,17 +41,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def _materialize_with_progress() -> bool:
     from dagster import DagsterInstance, materialize
 
-    from jira_assets import definitions
+    from jira_assets.definitions import defs
 
     instance = DagsterInstance.get()
-    assets = definitions.assets
-    names = [a.key.path[-1] for a in assets]
+    assets = list(defs.assets)
+    names = [key.path[-1] for a in assets for key in a.keys]
     result_box: dict = {}
 
     def run() -> None:
         try:
             result_box["result"] = materialize(
-                assets, resources=definitions.defs.resources, instance=instance, raise_on_error=False,
+                assets, resources=defs.resources, instance=instance, raise_on_error=False,
                 tags={"jira_assets/source": "demo"},
                 run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             )
@@ -124,7 +86,7 @@ def _materialize_with_progress() -> bool:
         return False
     result = result_box["result"]
     if not result.success:
-        from jira_assets.run_events import run_outcome
+        from jira_assets.defs.run_report import run_outcome
 
         for step, message in run_outcome(result)[1].items():
             print(f"  FAILED {step}: {message}", file=sys.stderr)
@@ -139,7 +101,7 @@ def _latest_run_id(instance) -> str | None:
 
 
 def _print_lake_summary() -> None:
-    from jira_assets.lake.writer import open_catalog
+    from jira_assets.lake.catalog import open_catalog
 
     catalog = open_catalog()
     print("\nTables in the lake (catalog 'jira', namespace 'jira'):")
@@ -158,24 +120,14 @@ Query it:
 Open the UI:  make dev   (then http://127.0.0.1:3000)""")
 
 
-def cmd_dev(args: argparse.Namespace) -> int:
-    from jira_assets.simulator.process import running_simulator
+def run_dev(scale: str, port: str) -> int:
+    from jira_sim.process import running_simulator
 
-    with running_simulator(["--scale", args.scale]) as (url, _proc):
+    with running_simulator(["--scale", scale]) as (url, _proc):
         env = {**os.environ, **DEMO_CREDENTIALS, "JIRA_BASE_URL": url, "DAGSTER_HOME": str(_dagster_home())}
-        print(f"Simulator at {url}; starting dagster dev on http://127.0.0.1:{args.port}", flush=True)
+        print(f"Simulator at {url}; starting dagster dev on http://127.0.0.1:{port}", flush=True)
         try:
-            return subprocess.call([sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-p", args.port],
+            return subprocess.call([sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-p", port],
                                    cwd=REPO_ROOT, env=env)
         except KeyboardInterrupt:
             return 0
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    from jira_assets.access_check import run_check
-
-    return run_check()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,66 @@
+"""`jira-assets` command line: demo, dev, check, endpoints, simulator."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="jira-assets", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="start the simulator, materialize every default asset, print row counts")
+    demo.add_argument("--scale", default="demo", choices=["demo", "standard", "large"])
+    demo.add_argument("--seed", default="1")
+    dev = sub.add_parser("dev", help="start the simulator and `dagster dev` on this project")
+    dev.add_argument("--scale", default="demo", choices=["demo", "standard", "large"])
+    dev.add_argument("--port", default="3000")
+    sub.add_parser("check", help="validate the JIRA_* credentials and report which endpoints they can read")
+    sub.add_parser("endpoints", help="list the endpoint catalogue")
+    sub.add_parser("snowflake-sql", help="print the Snowflake setup SQL (--mode horizon|rest|object-store)",
+                   add_help=False)
+    sub.add_parser("simulator", help="run the Jira Cloud simulator (same flags as python -m jira_sim)",
+                   add_help=False)
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "simulator":
+        return subprocess.call([sys.executable, "-m", "jira_sim", *rest])
+    if args.command == "snowflake-sql":
+        from jira_assets.cli.snowflake_sql import main as snowflake_sql
+
+        return snowflake_sql(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    return {"demo": cmd_demo, "dev": cmd_dev, "check": cmd_check, "endpoints": cmd_endpoints}[args.command](args)
+
+
+def cmd_endpoints(args: argparse.Namespace) -> int:
+    from jira_assets.endpoints import ENDPOINTS
+
+    for spec in ENDPOINTS:
+        flags = ("on " if spec.enabled_by_default else "off") + (" admin" if spec.admin_only else "      ")
+        parent = f" <- {spec.parent.asset}" if spec.parent else ""
+        print(f"{spec.name:24} {flags}  {spec.group:22} {spec.sync.name:22} {spec.fetch.method} {spec.fetch.path}{parent}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from jira_assets.cli.demo import run_demo
+
+    return run_demo(args.scale, args.seed)
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    from jira_assets.cli.demo import run_dev
+
+    return run_dev(args.scale, args.port)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from jira_assets.cli.check import run_check
+
+    return run_check()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""The asset factory: one catalogue row in, one software-defined asset out, with everything Dagster shows about
+it set here, once: group, kinds, owner, column schema, freshness policy, automation condition and checks.
+
+The asset's step syncs the table (its strategy's plan, streamed to the Iceberg IO manager, one commit) and then
+evaluates the table's checks on what it committed, so a sync and its checks are one step. Launched for its checks
+alone (the UI's "Execute checks"), the step only evaluates them.
+"""
+
+# No `from __future__ import annotations`: Dagster reads the `context` annotation at definition time.
+
+from collections.abc import Iterable
+from datetime import datetime, timezone
+
+from dagster import (
+    AssetExecutionContext, AssetKey, AssetOut, AssetsDefinition, AssetSpec, Output, TableColumn, TableSchema,
+    multi_asset,
+)
+
+from jira_assets.defs.checks import check_specs_for, evaluate
+from jira_assets.defs.freshness import automation_condition_for, freshness_policy_for
+from jira_assets.endpoints import BY_NAME, ENDPOINTS
+from jira_assets.lake.arrow import COLUMN_TYPES, RAW_COLUMN, SYNCED_AT_COLUMN
+from jira_assets.selection import enabled_endpoints
+from jira_assets.spec import EndpointSpec
+from jira_assets.sync.base import RunOptions, SyncContext
+from jira_assets.sync.run import table_write
+
+OWNER = "team:data-engineering"
+
+
+def column_schema(spec: EndpointSpec) -> TableSchema:
+    cols = [TableColumn(col.name, COLUMN_TYPES[col.type].label, description=f"from `{col.path}`")
+            for col in spec.table_columns]
+    cols.append(TableColumn(RAW_COLUMN, COLUMN_TYPES["json"].label, description="the record exactly as Jira returned it"))
+    cols.append(TableColumn(SYNCED_AT_COLUMN, COLUMN_TYPES["timestamptz"].label,
+                            description="when this run fetched the record"))
+    return TableSchema(columns=cols)
+
+
+def asset_spec(spec: EndpointSpec) -> AssetSpec:
+    return AssetSpec(
+        key=spec.name,
+        group_name=spec.group,
+        description=spec.description,
+        deps=[spec.parent.asset] if spec.parent else [],
+        kinds={"jira", "iceberg"},
+        owners=[OWNER],
+        tags={"jira/admin_only": str(spec.admin_only).lower(), "jira/sync": spec.sync.name},
+        metadata={
+            "dagster/column_schema": column_schema(spec),
+            "primary_key": ", ".join(spec.primary_key),
+            "jira_path": f"{spec.fetch.method} {spec.fetch.path}",
+        },
+        freshness_policy=freshness_policy_for(spec),
+        automation_condition=automation_condition_for(spec),
+    )
+
+
+def build_asset(spec: EndpointSpec, enabled: Iterable[str]) -> AssetsDefinition:
+    key = AssetKey(spec.name)
+    full_spec = asset_spec(spec)
+
+    @multi_asset(
+        name=spec.name,
+        # An AssetOut carries everything but the parent, which the op declares.
+        outs={spec.name: AssetOut.from_spec(full_spec.replace_attributes(deps=[]), is_required=False,
+                                            io_manager_key="lake")},
+        deps=full_spec.deps,
+        check_specs=check_specs_for(spec, set(enabled)),
+        can_subset=True,
+        required_resource_keys={"jira", "lake"},
+    )
+    def _asset(context: AssetExecutionContext):
+        jira, lake = context.resources.jira, context.resources.lake
+        if key in context.selected_asset_keys:
+            ctx = SyncContext(spec, lake.reader(), RunOptions.from_tags(context.run.tags), datetime.now(timezone.utc))
+            yield Output(table_write(ctx, jira.client), output_name=spec.name)
+        for check_key in sorted(context.selected_asset_check_keys, key=lambda k: k.name):
+            yield evaluate(check_key.name, spec, lake, jira)
+
+    return _asset
+
+
+def build_assets(names: Iterable[str] | None = None) -> list[AssetsDefinition]:
+    names = list(enabled_endpoints() if names is None else names)
+    return [build_asset(BY_NAME[name], names) for name in (s.name for s in ENDPOINTS) if name in names]

@@ -1,0 +1,126 @@
+"""Reading the lake: one namespace of a pyiceberg catalog, read-only.
+
+The sync strategies see the lake only through this (and the parts of it they use); `writer.LakeWriter` adds writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyiceberg.catalog import Catalog
+from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.expressions import AlwaysTrue, GreaterThan
+from pyiceberg.io.pyarrow import ArrowScan
+from pyiceberg.table import Table
+
+from jira_assets.lake import arrow as lake_arrow
+from jira_assets.lake import history
+from jira_assets.lake.catalog import DEFAULT_NAMESPACE, retry_busy
+
+
+class LakeReader:
+    """Reads tables of one namespace of a pyiceberg catalog."""
+
+    def __init__(self, catalog: Catalog, namespace: str = DEFAULT_NAMESPACE) -> None:
+        self.catalog = catalog
+        self.namespace = namespace
+
+    # -- naming / lookup
+
+    def identifier(self, name: str) -> tuple[str, str]:
+        return (self.namespace, name)
+
+    def qualified_name(self, name: str) -> str:
+        return f"{self.namespace}.{name}"
+
+    def load(self, name: str) -> Table | None:
+        try:
+            return retry_busy(self.catalog.load_table, self.identifier(name))
+        except NoSuchTableError:
+            return None
+
+    def table_exists(self, name: str) -> bool:
+        return self.load(name) is not None
+
+    def summary(self, name: str) -> dict[str, str]:
+        table = self.load(name)
+        return history.read_summary(table) if table is not None else {}
+
+    def last_committed_property(self, name: str, key: str) -> str | None:
+        return history.last_committed_property(self.load(name), key)
+
+    def commit_properties(self, name: str) -> Iterator[dict[str, str]]:
+        """Summary properties of the table's commits, newest first (nothing for a missing table)."""
+        return history.commit_properties(self.load(name))
+
+    def column_max(self, name: str, column: str) -> Any:
+        """The largest value of a column (None for a missing or empty table), from file statistics when every
+        data file has them, else by scanning the column."""
+        table = self.load(name)
+        if table is None or table.current_snapshot() is None:
+            return None
+        top = history.column_max(table, column)
+        if top is history.UNKNOWN:
+            values = self.read_table(name, [column]).column(column)
+            top = pc.max(values).as_py() if len(values) else None
+        return top
+
+    # -- reading
+
+    def read_table(
+        self,
+        name: str,
+        columns: Sequence[str] | None = None,
+        types: Mapping[str, str] | None = None,
+    ) -> pa.Table:
+        """The table's current rows, only `columns` (all if None), in that order.
+
+        A missing table (or a column the table does not have) reads as empty/null with the type
+        from `types` (arrow.py type names; default string), so children of a never-synced parent
+        simply see no ids.
+        """
+        types = dict(types or {})
+        table = self.load(name)
+        if table is None:
+            names = list(columns) if columns is not None else list(types)
+            return pa.schema([pa.field(n, lake_arrow.ARROW_TYPES[types.get(n, "string")]) for n in names]).empty_table()
+        have = set(table.schema().column_names)
+        wanted = list(columns) if columns is not None else table.schema().column_names
+        present = [c for c in wanted if c in have]
+        if present:
+            data = table.scan(selected_fields=tuple(present)).to_arrow()
+        else:  # only absent columns asked for: still one (null) row per table row
+            n = table.scan().count() if table.current_snapshot() is not None else 0
+            data = pa.table({"__n": pa.nulls(n, pa.int8())})
+        out = []
+        for c in wanted:
+            if c in have:
+                out.append(pa.field(c, data.schema.field(c).type))
+            else:
+                out.append(pa.field(c, lake_arrow.ARROW_TYPES[types.get(c, "string")]))
+        arrays = [data.column(c) if c in have else pa.nulls(data.num_rows, f.type) for c, f in zip(wanted, out)]
+        return pa.Table.from_arrays(arrays, schema=pa.schema(out))
+
+    def iter_batches(
+        self, name: str, columns: Sequence[str], *, newer_than: tuple[str, dt.datetime] | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        """The table's rows batch by batch (flat memory, for wide columns such as `_raw`), optionally only rows
+        whose timestamp column is after an instant (pushed down to the scan, so older files are not read)."""
+        table = self.load(name)
+        if table is None or table.current_snapshot() is None:
+            return
+        row_filter = AlwaysTrue()
+        if newer_than is not None:
+            column, instant = newer_than
+            row_filter = GreaterThan(column, instant.astimezone(dt.timezone.utc).isoformat())
+        scan = table.scan(selected_fields=tuple(columns), row_filter=row_filter)
+        # One data file at a time: pyiceberg's own batch reader hands every file to a thread pool at once and keeps
+        # each file's batches in a list, which for a wide column such as `_raw` means the whole table in memory.
+        reader = ArrowScan(table_metadata=table.metadata, io=table.io, projected_schema=scan.projection(),
+                           row_filter=row_filter)
+        for task in scan.plan_files():
+            yield from reader.to_record_batches([task])

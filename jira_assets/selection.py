@@ -1,0 +1,56 @@
+"""Which catalogue rows become assets: JIRA_ASSETS_INCLUDE / JIRA_ASSETS_EXCLUDE (README "Configuration")."""
+
+from __future__ import annotations
+
+import os
+
+from jira_assets.endpoints import ADMIN_ONLY, BY_NAME, DEFAULT_ENABLED
+
+INCLUDE_ENV = "JIRA_ASSETS_INCLUDE"
+EXCLUDE_ENV = "JIRA_ASSETS_EXCLUDE"
+
+
+def enabled_endpoints(include: str | None = None, exclude: str | None = None) -> list[str]:
+    """The endpoints to define as assets, in catalogue order.
+
+    Both are comma-separated endpoint names; the word `default` stands for the endpoints on by default, `all` for
+    every endpoint and `admin` for those that need Jira admin rights. Include starts from `default`.
+    """
+    include = os.environ.get(INCLUDE_ENV, "default") if include is None else include
+    exclude = os.environ.get(EXCLUDE_ENV, "") if exclude is None else exclude
+    chosen = _expand(include)
+    dropped = _expand(exclude)
+    names = [name for name in BY_NAME if name in chosen and name not in dropped]
+    for name in names:
+        parent = BY_NAME[name].parent
+        if parent and parent.asset not in names:
+            raise ValueError(
+                f"endpoint {name!r} takes its ids from {parent.asset!r}, which is not enabled: "
+                f"enable {parent.asset!r} or exclude {name!r} too ({INCLUDE_ENV} / {EXCLUDE_ENV})"
+            )
+    return names
+
+
+def descendants(names: list[str] | set[str]) -> list[str]:
+    """The endpoints that take their ids, directly or through others, from any of `names`."""
+    found: set[str] = set()
+    frontier = set(names)
+    while frontier:
+        frontier = {s.name for s in BY_NAME.values() if s.parent and s.parent.asset in frontier} - found
+        found |= frontier
+    return [n for n in BY_NAME if n in found]
+
+
+def _expand(words: str) -> set[str]:
+    groups = {"default": set(DEFAULT_ENABLED), "all": set(BY_NAME), "admin": set(ADMIN_ONLY)}
+    out: set[str] = set()
+    for word in (w.strip() for w in words.split(",")):
+        if not word:
+            continue
+        if word in groups:
+            out |= groups[word]
+        elif word in BY_NAME:
+            out.add(word)
+        else:
+            raise ValueError(f"unknown endpoint {word!r}; known: default, all, admin, {', '.join(BY_NAME)}")
+    return out

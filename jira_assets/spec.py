@@ -1,0 +1,71 @@
+"""The shape of one catalogue row (`endpoints.py` holds the rows): how an endpoint is requested, which parent feeds
+it ids, how it is kept in sync, and what its Iceberg table looks like.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from jira_assets.jira.fetch import FetchSpec
+from jira_assets.lake.arrow import Column, schema_for
+from jira_assets.sync.base import SyncStrategy
+from jira_assets.sync.full_refresh import FullRefresh
+
+
+@dataclass(frozen=True)
+class ParentLink:
+    """Where a child endpoint gets its ids: a column of the parent asset's table, optionally filtered."""
+
+    asset: str
+    key: str  # the column on the child table that holds the parent id, e.g. "board_id"
+    id_column: str = "id"
+    key_type: str = "string"
+    # Only parents whose columns hold one of these values; None matches a missing value.
+    where: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    # Fetch each distinct id once even when it appears several times in the parent table (shared sprints).
+    distinct: bool = True
+
+    @property
+    def key_column(self) -> Column:
+        return Column(name=self.key, path=self.key, type=self.key_type)
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    name: str
+    group: str
+    description: str
+    fetch: FetchSpec
+    primary_key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    parent: ParentLink | None = None
+    sync: SyncStrategy = field(default_factory=FullRefresh)
+    enabled_by_default: bool = True
+    admin_only: bool = False
+    needs: str = ""  # a plan or product the endpoint needs, said in errors and docs
+    # What `jira-assets check` requests to see whether the endpoint is readable (default: `fetch`, one record).
+    probe: FetchSpec | None = None
+
+    # ---- the table ------------------------------------------------------------------------------------------
+
+    @property
+    def parent_key_columns(self) -> list[Column]:
+        return [] if self.parent is None else [self.parent.key_column]
+
+    @property
+    def typed_columns(self) -> list[Column]:
+        """The columns extracted from each record (the parent key comes from the parent, not the record)."""
+        parent_keys = {c.name for c in self.parent_key_columns}
+        return [col for col in self.columns if col.name not in parent_keys]
+
+    @property
+    def table_columns(self) -> list[Column]:
+        """Parent key first, then the typed columns; `_raw` and `_synced_at` are added by the lake's Arrow layer."""
+        return self.parent_key_columns + self.typed_columns
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        return schema_for(self.typed_columns, {c.name: c.type for c in self.parent_key_columns})

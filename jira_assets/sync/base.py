@@ -1,0 +1,93 @@
+"""What every sync strategy shares: the run's options, the read-only view of the lake, the context a strategy
+plans from and the plan it hands back.
+
+A strategy (one class per module in this package, named by the catalogue row) decides what one materialization
+fetches, how it is committed (replace or merge, deletes) and which cursors and metadata go with the commit.
+`run.table_write` turns its plan into the stream of Arrow batches the lake commits. Nothing here knows Dagster.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+from jira_assets.jira.client import JiraClient
+from jira_assets.jira.fetch import Page
+
+FULL_REFRESH_TAG = "jira_assets/full_refresh"  # run tag: "true" reloads every table of the run from scratch
+CENSUS_TAG = "jira_assets/census"  # run tag: "true" runs the deletion census in this run
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What the person or schedule launching the run asked for (from run tags)."""
+
+    full_refresh: bool = False
+    census: bool = False
+
+    @classmethod
+    def from_tags(cls, tags: Mapping[str, str]) -> RunOptions:
+        def on(tag: str) -> bool:
+            return str(tags.get(tag, "")).strip().lower() == "true"
+
+        return cls(full_refresh=on(FULL_REFRESH_TAG), census=on(CENSUS_TAG))
+
+
+class LakeView(Protocol):
+    """The lake as a strategy sees it: read-only (lake.reader.LakeReader is one)."""
+
+    def table_exists(self, name: str) -> bool: ...
+
+    def last_committed_property(self, name: str, key: str) -> str | None: ...
+
+    def commit_properties(self, name: str) -> Iterator[dict[str, str]]: ...
+
+    def read_table(self, name: str, columns: Sequence[str] | None = None,
+                   types: Mapping[str, str] | None = None) -> pa.Table: ...
+
+    def iter_batches(self, name: str, columns: Sequence[str], *,
+                     newer_than: tuple[str, dt.datetime] | None = None) -> Iterator[pa.RecordBatch]: ...
+
+
+@dataclass
+class SyncContext:
+    """Everything a strategy plans one materialization from. `spec` is the catalogue row (an EndpointSpec)."""
+
+    spec: Any
+    lake: LakeView
+    options: RunOptions
+    synced_at: dt.datetime
+
+
+@dataclass
+class SyncPlan:
+    """What one materialization fetches and how it is committed.
+
+    pages: client -> pages of (record, parent keys). summary: committed with the data; a strategy may complete
+    it while its pages stream (a cursor), since the writer reads it only once the stream is drained. deletes:
+    merge mode only, rows to remove in the same commit (called once the stream is drained).
+    """
+
+    pages: Callable[[JiraClient], AsyncIterator[Page]]
+    mode: str = "replace"
+    summary: dict[str, str] = field(default_factory=dict)
+    deletes: Callable[[], list[pa.Table]] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class SyncStrategy:
+    """How one endpoint is kept in sync. Subclasses implement `plan`."""
+
+    name: str = ""
+    incremental: bool = False  # keeps cursors: its asset rides with the incremental issues run
+    follows_deletions: bool = False  # removes rows of issues the deletion census found gone
+
+    def plan(self, ctx: SyncContext) -> SyncPlan:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"

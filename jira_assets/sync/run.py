@@ -1,0 +1,97 @@
+"""One materialization, from the strategy's plan to the stream the lake commits.
+
+`table_write` asks the endpoint's strategy for its plan, runs the plan's pages on a private event loop
+(`stream.iterate_in_thread`), turns them into Arrow batches of about BATCH_ROWS rows (typed columns, parent keys,
+`_raw`, `_synced_at`) and hands the lake a `TableWrite`: the batches, the mode, the key, the deletes, and the
+summary and metadata the plan completes while it streams. Nothing here knows Dagster.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+
+from jira_assets.jira.client import JiraClient
+from jira_assets.jira.fetch import Page
+from jira_assets.lake.arrow import records_to_batch
+from jira_assets.lake.writer import TableWrite
+from jira_assets.sync import summary as keys
+from jira_assets.sync.base import SyncContext
+from jira_assets.sync.stream import iterate_in_thread
+
+# Rows per Arrow batch handed to the lake: large enough to keep Parquet efficient, small enough to keep memory flat.
+BATCH_ROWS = 2000
+
+OpenClient = Callable[[], AbstractAsyncContextManager[JiraClient]]
+
+
+def table_write(ctx: SyncContext, open_client: OpenClient) -> TableWrite:
+    """The stream of batches for one materialization; summary and metadata are completed once it is drained.
+
+    The first batch is pulled here, so the usual fatal errors (credentials, permission, a missing feature) raise
+    from this call, in the caller's own step, rather than later inside the writer."""
+    spec = ctx.spec
+    plan = spec.sync.plan(ctx)
+    plan.summary.update({keys.ENDPOINT: spec.name, keys.SYNCED_AT: ctx.synced_at.isoformat()})
+    metadata = plan.metadata
+
+    async def produce():
+        async with open_client() as client:
+            try:
+                async for batch in _batches(spec, plan.pages(client), ctx.synced_at):
+                    yield batch
+            finally:
+                stats = client.stats
+                metadata.update({
+                    "requests": stats.requests,
+                    "retries": stats.retries,
+                    "skipped_parents": stats.skipped_parents,
+                })
+                if stats.skip_reasons:
+                    metadata["skip_reasons"] = dict(stats.skip_reasons)
+
+    batches = iterate_in_thread(produce)
+    first = next(batches, None)
+    return TableWrite(
+        batches=itertools.chain([] if first is None else [first], batches),
+        schema=spec.arrow_schema,
+        mode=plan.mode,
+        key_columns=list(spec.primary_key),
+        # The same dict the producer completes while streaming (cursors): the writer reads it once drained.
+        summary=plan.summary,
+        metadata=metadata,
+        deletes=plan.deletes,
+    )
+
+
+def _batches(spec: Any, pages: AsyncIterator[Page], synced_at: datetime) -> AsyncIterator[pa.RecordBatch]:
+    """Group pages of (record, parent keys) into Arrow batches of about BATCH_ROWS rows."""
+    parent = spec.parent_key_columns
+    typed = spec.typed_columns
+
+    def to_batch(rows: Page) -> pa.RecordBatch:
+        extra = {p.name: [_parent_value(keys_.get(p.name), p.type) for _, keys_ in rows] for p in parent}
+        return records_to_batch([r for r, _ in rows], typed, extra=extra or None, synced_at=synced_at)
+
+    async def gen():
+        rows: Page = []
+        async for page in pages:
+            rows.extend(page)
+            if len(rows) >= BATCH_ROWS:
+                yield to_batch(rows)
+                rows = []
+        if rows:
+            yield to_batch(rows)
+
+    return gen()
+
+
+def _parent_value(value: Any, type_: str) -> Any:
+    if value is None:
+        return None
+    return int(value) if type_ == "long" else str(value)
