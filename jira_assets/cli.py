@@ -28,11 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("endpoints", help="list the endpoint catalogue")
     sub.add_parser("snowflake-sql", help="print the Snowflake setup SQL (--mode horizon|rest|object-store)",
                    add_help=False)
-    sub.add_parser("simulator", help="run the Jira Cloud simulator (same flags as python -m jira_assets.simulator)",
+    sub.add_parser("simulator", help="run the Jira Cloud simulator (same flags as python -m jira_sim)",
                    add_help=False)
     args, rest = parser.parse_known_args(argv)
     if args.command == "simulator":
-        return subprocess.call([sys.executable, "-m", "jira_assets.simulator", *rest])
+        return subprocess.call([sys.executable, "-m", "jira_sim", *rest])
     if args.command == "snowflake-sql":
         from jira_assets.snowflake_cli import main as snowflake_sql
 
@@ -62,7 +62,7 @@ def cmd_endpoints(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from jira_assets.simulator.process import running_simulator
+    from jira_sim.process import running_simulator
 
     print(f"Starting the Jira Cloud simulator ({args.scale} tenant, seed {args.seed}) ...", flush=True)
     with running_simulator(["--scale", args.scale, "--seed", str(args.seed)]) as (url, _proc):
@@ -159,7 +159,7 @@ Open the UI:  make dev   (then http://127.0.0.1:3000)""")
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
-    from jira_assets.simulator.process import running_simulator
+    from jira_sim.process import running_simulator
 
     with running_simulator(["--scale", args.scale]) as (url, _proc):
         env = {**os.environ, **DEMO_CREDENTIALS, "JIRA_BASE_URL": url, "DAGSTER_HOME": str(_dagster_home())}

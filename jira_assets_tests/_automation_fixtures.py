@@ -22,7 +22,7 @@ from jira_assets.endpoints import BY_NAME
 from jira_assets.lake.arrow import records_to_batch
 from jira_assets.lake.io_manager import IcebergIOManager, TableWrite
 from jira_assets.resources import JiraResource
-from jira_assets.simulator.process import running_simulator, stop_process
+from jira_sim.process import running_simulator, stop_process
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_EMAIL = "demo@example.com"
