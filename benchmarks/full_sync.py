@@ -5,7 +5,7 @@ then an incremental run after 1% of the issues changed (issues 4 and 5).
     .venv/bin/python benchmarks/full_sync.py --scale demo --rate 20          # a quick check of the script
 
 1. Starts the simulator (`--scale standard --latency-ms 120 --latency-jitter-ms 60 --request-log F`), reads its
-   ground truth and computes, per endpoint, the paging plan (jira_assets/simulator/plan.py): (a) the lower bound,
+   ground truth and computes, per endpoint, the paging plan (jira_assets_tests/paging_plan.py): (a) the lower bound,
    every endpoint at its largest page with no redundant request; (b) the per-issue way most connectors use — the
    search, then one GET issue/{id}/changelog, /comment and /worklog per issue (paged to the end), the other 35
    endpoints as in (a). The per-issue wall time is COMPUTED as requests / rate, not run.
@@ -27,14 +27,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "jira_assets_tests"))  # paging_plan
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _bench import ISSUE_ENDPOINTS, advance, arrival_span, fresh_env, machine_note, run_child  # noqa: E402
 
 from jira_assets.endpoints import DEFAULT_ENABLED  # noqa: E402
 from jira_assets.lake.catalog import open_catalog  # noqa: E402
-from jira_assets.simulator.plan import fetch_truth, memoized_truth, pages, per_issue_requests, plan  # noqa: E402
-from jira_assets.simulator.process import running_simulator  # noqa: E402
+from jira_sim.process import running_simulator  # noqa: E402
+from paging_plan import fetch_truth, memoized_truth, pages, per_issue_requests, plan  # noqa: E402
 
 PER_ISSUE = ["issue_search", "issue_changelog", "issue_comments", "issue_worklog"]
 
@@ -139,7 +140,7 @@ def render(args, sim_args, full, inc, lower, per_issue, truth_rows, n_issues, ch
         f"Command: `.venv/bin/python benchmarks/full_sync.py --scale {args.scale} --seed {args.seed} --rate {rate:g} "
         f"--latency-ms {args.latency_ms:g} --latency-jitter-ms {args.latency_jitter_ms:g}"
         "`  ",
-        f"Simulator: `python -m jira_assets.simulator {' '.join(sim_args[:-2])} "
+        f"Simulator: `python -m jira_sim {' '.join(sim_args[:-2])} "
         f"--request-log <file>`  ",
         "Each run: a child process (benchmarks/_runner.py) materializes the assets with the product's resources and "
         "in-process executor on a fresh lake, throttle DB and DAGSTER_HOME. Requests are counted in the simulator's "

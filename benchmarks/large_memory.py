@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _bench import ISSUE_ENDPOINTS, arrival_span, fresh_env, machine_note, mb, run_child  # noqa: E402
 
-from jira_assets.simulator.process import running_simulator  # noqa: E402
+from jira_sim.process import running_simulator  # noqa: E402
 
 TARGET = 1.5 * 2**30
 
@@ -78,7 +78,7 @@ def main() -> int:
         "",
         f"Command: `.venv/bin/python benchmarks/large_memory.py --scale {args.scale} --seed {args.seed} "
         f"--rate {args.rate:g}`  ",
-        f"Simulator: `python -m jira_assets.simulator {' '.join(sim_args[:-2])} "
+        f"Simulator: `python -m jira_sim {' '.join(sim_args[:-2])} "
         "--request-log <file>`  ",
         "Sync: a child process (benchmarks/_runner.py: the product's assets, resources and in-process executor) "
         f"under `/usr/bin/time -v`, JIRA_RATE_LIMIT={args.rate:g}, fresh lake / throttle DB / DAGSTER_HOME.  ",

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/sim_capacity.py                 # large tenant, 20,000 issues touched, 10 s load
     .venv/bin/python benchmarks/sim_capacity.py --scale standard --touch 5000 --seconds 5
 
-Phase 1 (memory): start `python -m jira_assets.simulator --scale large --burst-limit 0`, then page through
+Phase 1 (memory): start `python -m jira_sim --scale large --burst-limit 0`, then page through
 `search/jql` with fields=*all (the connector's full load), fetch the changelogs of those issues with
 `changelog/bulkfetch`, and list every board's issues; the simulator's RSS is sampled every 50 ms (psutil) and the
 peak is reported. Phase 2 (throughput): `--clients` concurrent keep-alive connections (by default 4 processes with one
@@ -28,7 +28,7 @@ import httpx
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from jira_assets.simulator.process import running_simulator  # noqa: E402
+from jira_sim.process import running_simulator  # noqa: E402
 
 AUTH = ("demo@example.com", "demo-token")
 SMALL = ["/rest/api/2/serverInfo", "/rest/api/2/statuscategory", "/rest/api/2/status", "/rest/api/2/issuetype",

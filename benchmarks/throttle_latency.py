@@ -34,7 +34,7 @@ EMAIL, TOKEN = "demo@example.com", "demo-token"
 
 
 def _simulator(args, log_path):
-    from jira_assets.simulator.process import running_simulator
+    from jira_sim.process import running_simulator
 
     # Jira's own per-endpoint burst limit (100/s) is far above what is measured here; off so it cannot interfere.
     return running_simulator(["--latency-ms", str(args.latency_ms), "--request-log", str(log_path),

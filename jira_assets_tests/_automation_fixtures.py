@@ -24,7 +24,7 @@ from jira_assets.lake.arrow import records_to_batch
 from jira_assets.defs.io_manager import IcebergIOManager
 from jira_assets.lake.writer import TableWrite
 from jira_assets.defs.resources import JiraResource
-from jira_assets.simulator.process import running_simulator, stop_process
+from jira_sim.process import running_simulator, stop_process
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_EMAIL = "demo@example.com"

@@ -75,7 +75,7 @@ def simulator(tmp_dir: Path, *args: str) -> Iterator[Sim]:
         with start_simulator(*argv) as running:
             yield Sim(_url_of(running), log_path)
         return
-    from jira_assets.simulator.process import running_simulator
+    from jira_sim.process import running_simulator
 
     with running_simulator(argv) as (url, _proc):
         yield Sim(url, log_path)

@@ -9,7 +9,7 @@
     with start_simulator("--seed", "7", "--non-admin") as (url, proc):
         ...
 
-`start_simulator(*args)` runs `python -m jira_assets.simulator --host 127.0.0.1 --port 0 *args`, waits for its
+`start_simulator(*args)` runs `python -m jira_sim --host 127.0.0.1 --port 0 *args`, waits for its
 `listening on URL` line and stops it on exit. Helpers: `advance(url, **counts)`, `truth(url, endpoint, **params)`.
 """
 
@@ -21,7 +21,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from jira_assets.simulator.process import running_simulator
+from jira_sim.process import running_simulator
 
 EMAIL = "demo@example.com"
 TOKEN = "demo-token"

@@ -18,9 +18,9 @@ from jira_assets.lake.catalog import open_catalog
 from jira_assets.lake.writer import LakeWriter
 from jira_assets.defs.resources import JiraResource
 from jira_assets.defs.run_report import run_outcome
-# The paging plan (the fewest requests a sync of this tenant needs) lives beside the simulator so the benchmarks
-# share it; re-exported for the tests.
-from jira_assets.simulator.plan import PAGE_CAPS, pages, parent_ids_from_truth, planned_requests  # noqa: F401
+# The paging plan (the fewest requests a sync of this tenant needs) is shared with the benchmarks; re-exported for
+# the tests.
+from paging_plan import PAGE_CAPS, pages, parent_ids_from_truth, planned_requests, truth_params  # noqa: F401
 
 
 @dataclass
@@ -90,7 +90,7 @@ def assert_table_equals_truth(url: str, lake_dir: str, name: str, *, embedded_ma
     """
     spec = BY_NAME[name]
     expected = {}
-    for item in truth(url, name):
+    for item in truth(url, name, **truth_params(name)):  # my_permissions: the keys the connector asks for
         expected[key_of(spec, item["record"], item["parents"])] = item
     rows = table_rows(lake_dir, name)
     keys = [tuple(str(row[k]) for k in spec.primary_key) for row in rows]

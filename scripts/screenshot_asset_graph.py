@@ -26,7 +26,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from jira_assets.simulator.process import stop_process
+from jira_sim.process import stop_process
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_FLAGS = [
@@ -73,7 +73,7 @@ def wait_loaded(base: str, proc: subprocess.Popen, timeout: float) -> str:
 def materialize_demo(env: dict[str, str], group: str) -> None:
     """`dagster asset materialize --select group:<group>` against a demo-scale simulator, into env's instance/lake."""
     sys.path.insert(0, str(REPO_ROOT))
-    from jira_assets.simulator.process import running_simulator
+    from jira_sim.process import running_simulator
 
     with running_simulator(["--seed", "3", "--scale", "demo"]) as (url, _proc):
         run_env = dict(env, JIRA_BASE_URL=url, JIRA_API_TOKEN="demo-token", JIRA_RATE_LIMIT="50")

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from jira_assets.endpoints import BY_NAME
-from jira_assets.simulator.app import TRUTH_ENDPOINTS
+from jira_sim.app import TRUTH_ENDPOINTS
 from _openapi import schema_errors, spec_dir
 from _simulator import AUTH, advance, client, sim, start_simulator, truth  # noqa: F401
 
@@ -606,7 +606,7 @@ def test_tls(tmp_path):
 
 
 def test_cli_rejects_half_a_tls_pair(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "jira_assets.simulator", "--port", "0", "--certfile", "x.pem"],
+    r = subprocess.run([sys.executable, "-m", "jira_sim", "--port", "0", "--certfile", "x.pem"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "--keyfile" in r.stderr
 

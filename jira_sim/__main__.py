@@ -1,4 +1,4 @@
-"""`python -m jira_assets.simulator`: serve a deterministic Jira Cloud tenant over HTTP(S).
+"""`python -m jira_sim`: serve a deterministic Jira Cloud tenant over HTTP(S).
 
 Prints exactly one line, `listening on http://HOST:PORT` (or https), once the socket accepts connections;
 `--port 0` picks a free port and prints the real one.
@@ -13,13 +13,14 @@ import sys
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m jira_assets.simulator",
+    p = argparse.ArgumentParser(prog="python -m jira_sim",
                                 description="A faithful Jira Cloud simulator (REST v2, Agile 1.0, Software 1.0).")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     p.add_argument("--seed", type=int, default=1, help="the tenant is a pure function of seed and scale")
     p.add_argument("--scale", choices=("demo", "standard", "large"), default="demo",
-                   help="demo: 5 projects, 300 issues; standard: 20 projects, 10,000 issues; large: 100,000 issues")
+                   help="demo: 7 projects (5 live, 1 archived, 1 in the trash), 300 issues; "
+                        "standard: 20 live projects, 10,000 issues; large: 100,000 issues")
     p.add_argument("--latency-ms", type=float, default=0.0, help="added latency per request")
     p.add_argument("--request-log", default=None, help="append one JSON line per request to FILE")
     p.add_argument("--certfile", default=None, help="TLS certificate (PEM); serve https with --keyfile")
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         sim.faults = faults
         outer = faults
     except ImportError:
-        print("warning: jira_assets.simulator.faults is missing; serving without faults or request log",
+        print("warning: jira_sim.faults is missing; serving without faults or request log",
               file=sys.stderr)
 
     config = uvicorn.Config(outer, log_level="warning", access_log=False, lifespan="off",

@@ -17,7 +17,7 @@ def running_simulator(
     args: Sequence[str] = (), *, startup_timeout: float = 120.0, env: dict[str, str] | None = None
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """Yield (base URL, process) of a simulator on 127.0.0.1 with a free port; stop it on exit."""
-    cmd = [sys.executable, "-m", "jira_assets.simulator", "--host", "127.0.0.1", "--port", "0", *args]
+    cmd = [sys.executable, "-m", "jira_sim", "--host", "127.0.0.1", "--port", "0", *args]
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=None, text=True, env={**os.environ, **(env or {})}
     )

@@ -2,7 +2,7 @@
 
 Note for SIM-CORE / the lead (__main__.py wiring) -- no custom uvicorn protocol class is needed:
 
-    from jira_assets.simulator.faults import FaultMiddleware, add_fault_arguments, fault_config_from_args
+    from jira_sim.faults import FaultMiddleware, add_fault_arguments, fault_config_from_args
     add_fault_arguments(parser)                      # after --seed/--latency-ms/--request-log are defined
     args = parser.parse_args()
     faults = FaultMiddleware(starlette_app, fault_config_from_args(args), request_log=args.request_log,
@@ -218,7 +218,7 @@ class FaultConfig:
 def add_fault_arguments(parser: argparse.ArgumentParser) -> None:
     """Fault flags. ``--latency-ms``, ``--seed`` and ``--request-log`` belong to the CLI owner; they are read by
     ``fault_config_from_args`` if present."""
-    g = parser.add_argument_group("faults (see jira_assets/simulator/faults.py)")
+    g = parser.add_argument_group("faults (see jira_sim/faults.py)")
     g.add_argument("--latency-jitter-ms", type=float, default=0.0, help="extra uniform random latency [0, N) ms")
     g.add_argument("--error-rate", type=float, default=0.0, help="share of requests answered 500/502/503/504")
     g.add_argument("--error-statuses", default="500,502,503,504", help="comma list the error rate draws from")

@@ -1,4 +1,4 @@
-"""Pure, fast tests of the simulator's JQL parser/evaluator (jira_assets.simulator.jql)."""
+"""Pure, fast tests of the simulator's JQL parser/evaluator (jira_sim.jql)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from jira_assets.simulator.jql import (
+from jira_sim.jql import (
     UNBOUNDED_MESSAGE,
     JqlError,
     UnboundedJqlError,

@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
-from jira_assets.simulator.faults import (
+from jira_sim.faults import (
     DRAWS_PER_REQUEST,
     RATE_LIMITED_MESSAGE,
     FaultConfig,

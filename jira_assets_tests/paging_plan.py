@@ -1,5 +1,5 @@
 """The paging plan: the fewest requests a perfect client needs for this simulated tenant, from its ground truth
-(`GET /__sim/truth/<endpoint>`) and the simulator's page caps (app.py docstring; jira-api-notes §1).
+(`GET /__sim/truth/<endpoint>`) and the simulator's page caps (the table in jira_sim/app.py's docstring).
 
 Used by the end-to-end tests (requests made == planned: no redundant request) and by the benchmarks (the lower
 bound of a full sync, and the same tenant fetched the per-issue way most connectors use).
@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import httpx
 
-from jira_assets.endpoints import BY_NAME
+from jira_assets.endpoints import BY_NAME, PERMISSION_KEYS
 from jira_assets.sync.follow_parent import ChangelogBulk, EmbeddedPages, FollowParentCommits, WorklogFeed
 from jira_assets.sync.issue_search import IssueSearchCursor
 
@@ -40,9 +40,15 @@ ISSUE_WORKLOG_PAGE = 5000  # GET issue/{id}/worklog cap
 Truth = Callable[[str, str], list[dict]]  # (url, endpoint) -> [{"parents": {...}, "record": {...}}]
 
 
+def truth_params(endpoint: str) -> dict[str, str]:
+    """Query parameters that make the truth of `endpoint` what the connector requests: the permission keys it
+    asks /mypermissions for (without them the simulator reports all its built-in keys)."""
+    return {"permissions": ",".join(PERMISSION_KEYS)} if endpoint == "my_permissions" else {}
+
+
 def fetch_truth(url: str, endpoint: str) -> list[dict]:
     """The `{"parents", "record"}` items `/__sim/truth/<endpoint>` reports."""
-    r = httpx.get(f"{url}/__sim/truth/{endpoint}", timeout=600.0)
+    r = httpx.get(f"{url}/__sim/truth/{endpoint}", params=truth_params(endpoint), timeout=600.0)
     r.raise_for_status()
     body = r.json()
     assert body["endpoint"] == endpoint

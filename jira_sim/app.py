@@ -1,0 +1,297 @@
+"""The simulator's HTTP surface: Jira Cloud's REST paths on a Starlette app, plus `/__sim/*` control endpoints.
+
+This module holds the Simulator (issue search over the tenant), the edge every /rest request passes (JiraEdge:
+authentication, the no-software switch, a response cache) and the assembly of the routes. The handlers live in
+routes/ by Jira area (issues, projects, agile, users, config, admin), the control plane in control.py, the ground
+truth in truth.py; http.py and data.py are what they share.
+
+Page sizes (default / cap; a larger `maxResults` is silently lowered to the cap and the effective value is echoed
+back in the page's `maxResults`, the documented way to discover a cap):
+
+| endpoint | paging | default | cap |
+|---|---|---|---|
+| GET|POST /rest/api/2/search/jql | nextPageToken | 50 | 5000 when only `id`/`key` are asked; 1000 for up to 10 |
+|   |   |   | named fields; 100 for `*all`, `*navigable`, more than 10 fields, or expand=changelog, renderedFields, |
+|   |   |   | transitions, editmeta, operations or versionedRepresentations (Jira "may return fewer items per page |
+|   |   |   | where a large number of fields are requested"); `maxResults` outside 1..5000 is a 400 |
+| GET /rest/software/1.0/board|sprint/{id}/issue | nextPageToken | 50 | weighted as search/jql (8 agile fields: 1000) |
+| GET /rest/agile/1.0/board|sprint/{id}/issue (deprecated) | startAt | 50 | 100 (*navigable default), 1000 (<= 10 fields) |
+| POST /rest/api/2/changelog/bulkfetch | nextPageToken | 1000 histories | 10000; <= 1000 issues, <= 10 fieldIds |
+| POST /rest/api/2/issue/bulkfetch | one call | - | 100 issues |
+| POST worklog/list, comment/list | one call | - | 1000 ids |
+| GET worklog/updated, worklog/deleted | since/until | 1000 | 1000 |
+| GET issue/{id}/changelog | startAt | 100 | 100 |
+| GET issue/{id}/comment | startAt | 100 | 100 |
+| GET issue/{id}/worklog | startAt | 5000 | 5000 |
+| GET project/search | startAt | 50 | 100 |
+| GET project/{id}/version, /component | startAt | 50 | 100 |
+| GET dashboard | startAt | 20 | 100 |
+| GET filter/search | startAt | 50 | 100 |
+| GET group/bulk | startAt | 50 | 50 |
+| GET group/member | startAt | 50 | 50 |
+| GET users/search | startAt, plain array | 50 | 1000 |
+| GET fieldconfiguration, notificationscheme, workflowscheme, priorityscheme | startAt | 50 | 50 |
+| GET priority/search, resolution/search, workflows/search | startAt | 50 | 100 |
+| GET screenscheme | startAt | 25 | 100 |
+| GET auditing/record | offset/limit | 1000 | 1000 |
+| GET agile board | startAt | 50 | 50 |
+| GET agile board/{id}/sprint | startAt | 50 | 50 |
+
+Embedded lists: search/jql embeds at most 20 comments (`fields.comment.total` tells the full count), 20 worklogs and,
+with expand=changelog, 20 histories; issue/bulkfetch embeds 40 histories.
+
+Identity and edges: HTTP Basic `demo@example.com` / `demo-token`; anything else under /rest answers 401 with a
+plain-text body. `--non-admin`: Administer-Jira-only endpoints (fieldconfiguration, issuesecurityschemes,
+screenscheme, workflowscheme, auditing/record) answer 403; notificationscheme and workflows/search answer an empty
+page (they list only what the caller administers, per the spec); permissionscheme is open to every user.
+`--premium` off: priorityscheme answers 403. `--no-software`: /rest/agile and /rest/software are the dead-link 404.
+Missing credentials are treated like wrong ones (401), a simplification: real Jira serves some reads anonymously.
+
+Control plane (no auth, never faulted or logged):
+- `POST /__sim/advance` `{"update_issues", "add_issues", "delete_issues", "add_comments", "add_worklogs",
+  "delete_worklogs", "add_projects": counts, "minutes": 5}` -> `{"applied": {...}, "now": "<Jira timestamp>"}`.
+  Changes are stamped between the old clock and one minute before the new one (worklog/updated hides the last
+  minute); updates write changelog histories, worklog additions/deletions write `timespent`/`WorklogId` items,
+  deletions feed worklog/deleted, every touched issue's `updated` moves.
+- `GET /__sim/truth/<endpoint>` -> `{"endpoint": name, "records": [{"parents": {...}, "record": {...}}, ...]}`
+  streamed; `record` is rendered by the same function that serves a client's full read of that endpoint;
+  `parents` is `{}` for roots, else `{"issue_id": "10001"}` (string),
+  `{"project_id": "10000"}` (string), `{"board_id": 1}` / `{"sprint_id": 5}` (int, as the Agile API types ids),
+  `{"group_id": "<uuid>"}`. Forbidden endpoints (non-admin, no Premium, no Software) report no records.
+  `my_permissions` reports the keys of `?permissions=` (comma-separated) if given, else every built-in
+  permission key. Order: as served.
+- `GET|POST /__sim/faults` (FaultConfig of faults.py), `GET /__sim/stats`.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import OrderedDict
+from typing import Any, Callable, Iterable
+from zoneinfo import ZoneInfo
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+
+from . import control
+from .http import EMAIL, TOKEN, UNAUTHENTICATED, DeadLink, HttpError, dead_link, error_response
+from .jql import JqlError, UnboundedJqlError, compile_jql
+from .render import Renderer
+from .routes import admin, agile, config, issues, projects, users
+from .tenant import Tenant, ms_to_dt
+from .truth import TRUTH_ENDPOINTS  # noqa: F401  (re-exported: the endpoints /__sim/truth knows)
+
+
+class IssueView:
+    """What the JQL evaluator sees of an issue (cheap attributes; other fields materialize the issue)."""
+    __slots__ = ("n", "id", "key", "project_id", "project_key", "created", "updated", "_sim")
+
+    def __init__(self, sim: "Simulator", n: int):
+        t = sim.t
+        p = t.projects[t.i_proj[n]]
+        self.n = n
+        self._sim = sim
+        self.id = 10000 + n
+        self.key = f"{p.key}-{t.i_num[n]}"
+        self.project_id = p.id
+        self.project_key = p.key
+        self.created = ms_to_dt(t.i_created[n])
+        self.updated = ms_to_dt(t.updated_of(n))
+
+    def field(self, name: str) -> Any:
+        d = self._sim.t.materialize(self.n)
+        r = self._sim.r
+        if name == "statusCategory":
+            return r.status(d.status)["statusCategory"]
+        if name == "sprint":
+            return r.field_value(d, "customfield_10020")
+        try:
+            return r.field_value(d, name)
+        except KeyError:
+            return None
+
+
+class Simulator:
+    def __init__(self, tenant: Tenant):
+        self.t = tenant
+        self.r = Renderer(tenant)
+        self.tz = ZoneInfo(tenant.users[0].tz)
+        self.auth_header = "Basic " + base64.b64encode(f"{EMAIL}:{TOKEN}".encode()).decode()
+        self._search_cache: OrderedDict[tuple, list[int]] = OrderedDict()
+        self.faults = None      # the FaultMiddleware, set by __main__ when present
+        self._view_list: list = []
+
+    def _views(self) -> list:
+        """One IssueView per issue number, kept across searches; rebuilt only for issues changed since."""
+        t = self.t
+        vs = self._view_list
+        if len(vs) < t.issue_count + 1:
+            vs.extend([None] * (t.issue_count + 1 - len(vs)))
+        if not any(vs[1:2]) and t.issue_count:
+            for n in range(1, t.issue_count + 1):
+                vs[n] = IssueView(self, n)
+            t.dirty.clear()
+        for n in t.dirty:
+            vs[n] = IssueView(self, n)
+        t.dirty.clear()
+        return vs
+
+    # ---- searching ----------------------------------------------------------------------------------------
+    def compile(self, jql: str, *, allow_unbounded: bool = False):
+        t = self.t
+        try:
+            q = compile_jql(jql, tz=self.tz, now=ms_to_dt(t.now), current_user=t.users[0].account_id)
+        except UnboundedJqlError as e:
+            if allow_unbounded:
+                # board/sprint lists are bounded by the board; keep an ORDER BY-only query's ordering
+                if jql.strip():
+                    return self.compile("id > 0 " + jql)
+                return None
+            raise HttpError(400, list(e.messages)) from None
+        except JqlError as e:
+            raise HttpError(400, list(e.messages)) from None
+        try:
+            q.validate(project_exists=lambda ref: t.project_by_ref(ref) is not None,
+                       issue_key_exists=lambda key: t.resolve_issue(key) is not None)
+        except JqlError as e:
+            raise HttpError(400, list(e.messages)) from None
+        return q
+
+    def search(self, jql: str, universe: Callable[[], Iterable[int]] | None = None, *, scope: str = "",
+               allow_unbounded: bool = False, default_rank: bool = False) -> list[int]:
+        """Issue numbers matching `jql` (within `universe`), in JQL order; cached until the tenant changes."""
+        key = (jql, scope, self.t.version)
+        hit = self._search_cache.get(key)
+        if hit is not None:
+            self._search_cache.move_to_end(key)
+            return hit
+        q = self.compile(jql, allow_unbounded=allow_unbounded) if jql.strip() else None
+        if q is None and not allow_unbounded:
+            raise HttpError(400, [UnboundedJqlError().messages[0]])
+        ns = universe() if universe is not None else self.t.live_issue_numbers()
+        vs = self._views()
+        views = [vs[n] for n in ns]
+        if q is not None:
+            views = [v for v in views if q.matches(v)]
+        if q is not None and (q.explicit_order or not default_rank):
+            views = q.sort(views)
+        else:
+            views.sort(key=lambda v: v.n)      # rank order (Rank values ascend with the issue number)
+        out = [v.n for v in views]
+        self._search_cache[key] = out
+        while len(self._search_cache) > 32:
+            self._search_cache.popitem(last=False)
+        return out
+
+
+def build_app(sim: Simulator) -> "JiraEdge":
+    """The Starlette app of every route, behind the JiraEdge; handlers find `sim` on the app's state."""
+    # No two areas share a path pattern, so the areas' order is free; within an area the order matters.
+    routes = [*users.routes(), *config.routes(), *issues.routes(), *projects.routes(), *admin.routes(),
+              *agile.routes(), *control.routes()]
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return dead_link()
+
+    async def method_not_allowed(request: Request, exc: Exception) -> Response:
+        return error_response(405, [f"Method {request.method} is not allowed for this resource."])
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HttpError)
+        return error_response(exc.status, exc.messages, exc.errors)
+
+    async def dead(request: Request, exc: Exception) -> Response:
+        return dead_link()
+
+    app = Starlette(routes=routes, exception_handlers={404: not_found, 405: method_not_allowed,
+                                                       HttpError: http_error, DeadLink: dead})
+    app.state.sim = sim
+    return JiraEdge(app, sim)
+
+
+class JiraEdge:
+    """Outer ASGI layer: authentication, the no-software switch, and a response cache.
+
+    GET responses under /rest are pure functions of (tenant state, path, query): nothing a GET does changes the
+    tenant, and every change (advance) bumps `tenant.version`. So successful GET bodies up to 256 KiB are kept per
+    (path, query) and version, and answered without routing or rendering -- the difference between ~1,500 and a few
+    hundred small requests/s on a 2-core machine.
+    """
+
+    CACHE_ENTRIES = 512
+    CACHE_BODY_LIMIT = 256 * 1024
+
+    def __init__(self, app: Starlette, sim: Simulator):
+        self.app = app
+        self.sim = sim
+        self.auth = sim.auth_header.encode()
+        self.account = sim.t.users[0].account_id.encode()
+        self._cache: OrderedDict[tuple, tuple] = OrderedDict()
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path: str = scope["path"]
+        if not path.startswith("/rest/"):
+            return await self.app(scope, receive, send)
+        auth = None
+        for k, v in scope["headers"]:
+            if k == b"authorization":
+                auth = v
+                break
+        if auth != self.auth:
+            return await _plain(send, 401, UNAUTHENTICATED.encode(), [
+                (b"x-seraph-loginreason", b"AUTHENTICATED_FAILED"),
+                (b"www-authenticate", b'Basic realm="protected-area"')])
+        if not self.sim.t.software and path.startswith(("/rest/agile/", "/rest/software/")):
+            return await _send_response(send, dead_link())
+        version = self.sim.t.version
+        key = (path, scope.get("query_string", b"")) if scope["method"] == "GET" else None
+        if key is not None:
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] == version:
+                self._cache.move_to_end(key)
+                await send({"type": "http.response.start", "status": 200, "headers": hit[1]})
+                await send({"type": "http.response.body", "body": hit[2]})
+                return
+        captured: list = []
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                message = dict(message)
+                message["headers"] = list(message.get("headers", [])) + [(b"x-aaccountid", self.account)]
+                if key is not None:
+                    captured.append(message)
+            elif key is not None and captured is not None:
+                captured.append(message)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+        if (key is not None and len(captured) == 2 and captured[0]["status"] == 200
+                and not captured[1].get("more_body") and len(captured[1].get("body", b"")) <= self.CACHE_BODY_LIMIT
+                and self.sim.t.version == version):
+            self._cache[key] = (version, captured[0]["headers"], captured[1].get("body", b""))
+            self._cache.move_to_end(key)
+            while len(self._cache) > self.CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+
+
+async def _plain(send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain;charset=UTF-8"),
+                            (b"content-length", str(len(body)).encode())] + headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _send_response(send, resp: Response) -> None:
+    await send({"type": "http.response.start", "status": resp.status_code, "headers": resp.raw_headers})
+    await send({"type": "http.response.body", "body": resp.body})
+
+
+def create_app(seed: int = 1, scale: str = "demo", base_url: str = "http://127.0.0.1", *, admin: bool = True,
+               premium: bool = False, software: bool = True):
+    """The Jira-facing ASGI app (without fault injection) and its Simulator."""
+    tenant = Tenant(seed, scale, base_url, admin=admin, premium=premium, software=software)
+    sim = Simulator(tenant)
+    return build_app(sim), sim
