@@ -1,6 +1,6 @@
 """Fault injection, Jira's burst rate limits and the request log, as one ASGI middleware.
 
-Note for SIM-CORE / the lead (__main__.py wiring) -- no custom uvicorn protocol class is needed:
+How __main__.py wires it (no custom uvicorn protocol class is needed):
 
     from jira_sim.faults import FaultMiddleware, add_fault_arguments, fault_config_from_args
     add_fault_arguments(parser)                      # after --seed/--latency-ms/--request-log are defined

@@ -1,6 +1,6 @@
 """A small, real JQL parser and evaluator for the Jira Cloud simulator.
 
-Note for SIM-CORE (app.py): usage is
+Usage (routes/issues.py):
 
     q = compile_jql(text, tz=ZoneInfo(user_tz), now=sim_clock_now)   # JqlError / UnboundedJqlError -> 400
     q.validate(project_exists=lambda ref: ..., issue_key_exists=lambda key: ...)  # optional, JqlError -> 400
@@ -23,7 +23,7 @@ What is supported (the subset a connector uses, parsed properly -- tokenizer + r
   in a value position (``unreleasedVersions()``, ``openSprints()``, ``membersOf("x")``...) is answered by the optional
   ``functions(name_lowercase, args) -> list of values | None`` hook (None = "Unable to find JQL function").
 
-Date semantics (what Jira does, jira-api-notes §1C):
+Date semantics (what Jira does, docs/jira-api.md "Time"):
 
 * literals ``"yyyy-MM-dd HH:mm"``, ``"yyyy/MM/dd HH:mm"``, ``"yyyy-MM-dd"``, ``"yyyy/MM/dd"`` are wall-clock times
   in the *caller's* time zone ``tz``; a date alone is local midnight.

@@ -3,7 +3,7 @@ so what truth reports is byte-for-byte what the endpoints serve).
 
 Schema notes. Where the official schema (additionalProperties: false) omits a property that the same spec's own
 example shows and real Jira sends, the simulator keeps it: serverInfo `defaultLocale`, resolution/search `isDefault`,
-auditing/record `authorAccountId`, fieldconfiguration `id`/`isDefault` (jira-api-notes §4: the values schema is a
+auditing/record `authorAccountId`, fieldconfiguration `id`/`isDefault` (the spec's values schema is a
 write-only `{name, description}`). Where the v2 OpenAPI schema types a property as a non-nullable string (change
 items, user details, share permissions ...) and real Jira would send `null`, the simulator omits the key instead, so
 responses validate against the official schemas. Issue `fields` are free-form in the schema and keep Jira's explicit nulls.
@@ -20,7 +20,7 @@ from .tenant import (
     fmt_user_date,
 )
 
-EMBED_COMMENTS = 20      # search/jql embeds at most 20 comments (Adaptavist migration notes, jira-api-notes §1C)
+EMBED_COMMENTS = 20      # search/jql embeds at most 20 comments (docs/jira-api.md)
 EMBED_WORKLOGS = 20
 EMBED_HISTORIES_SEARCH = 20   # search/jql expand=changelog: 20 histories
 EMBED_HISTORIES_BULK = 40     # issue/bulkfetch expand=changelog: "a maximum of 40 changelogs" [spec]
@@ -534,7 +534,7 @@ class Renderer:
     # ---- agile ---------------------------------------------------------------------------------------------------
     def board(self, b: Board) -> dict:
         if b.private:
-            # includePrivate=true lists boards the caller cannot see without name/type (jira-api-notes §1B)
+            # includePrivate=true lists boards the caller cannot see without name/type
             return {"id": b.id, "self": f"{self.B}/rest/agile/1.0/board/{b.id}", "isPrivate": True}
         d: dict[str, Any] = {"id": b.id, "self": f"{self.B}/rest/agile/1.0/board/{b.id}", "name": b.name,
                              "type": b.type}

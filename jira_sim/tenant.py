@@ -75,7 +75,7 @@ WORDS = ("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod 
 PHRASES = [" ".join(WORDS[k: k + 3 + k % 7]) for k in range(len(WORDS) - 10)]
 
 # ---- global reference data -------------------------------------------------------------------------------------
-# status categories: the four system categories real sites return (jira-api-notes §1B)
+# status categories: the four system categories real sites return
 STATUS_CATEGORIES = [(1, "undefined", "No Category", "medium-gray"), (2, "new", "To Do", "blue-gray"),
                      (4, "indeterminate", "In Progress", "yellow"), (3, "done", "Done", "green")]
 CAT_BY_ID = {c[0]: c for c in STATUS_CATEGORIES}
@@ -424,7 +424,7 @@ class Tenant:
                 first, last = r.choice(FIRST), r.choice(LAST)
                 u.account_type = "atlassian"
                 u.name = f"{first} {last}"
-                # privacy settings hide some addresses (jira-api-notes §5.7)
+                # privacy settings hide some addresses
                 u.email = None if r.random() < 0.15 else (
                     f"{first.lower()}.{last.lower().replace(chr(39), '')}{i}@example.com")
                 u.active = r.random() > 0.12

@@ -25,7 +25,6 @@ def test_every_default_asset_materializes(synced):
     _, result, _, _ = synced
     assert result.success, result.failures
     assert sorted(result.metadata) == sorted(DEFAULT_ENABLED)
-    assert len(DEFAULT_ENABLED) == 39
 
 
 @pytest.mark.parametrize("name", DEFAULT_ENABLED)
