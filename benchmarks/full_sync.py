@@ -35,7 +35,7 @@ from _bench import ISSUE_ENDPOINTS, advance, arrival_span, fresh_env, machine_no
 from jira_assets.endpoints import DEFAULT_ENABLED  # noqa: E402
 from jira_assets.lake.catalog import open_catalog  # noqa: E402
 from jira_sim.process import running_simulator  # noqa: E402
-from paging_plan import fetch_truth, memoized_truth, pages, per_issue_requests, plan  # noqa: E402
+from paging_plan import fetch_truth, memoized_truth, pages, per_issue_requests, request_floor  # noqa: E402
 
 PER_ISSUE = ["issue_search", "issue_changelog", "issue_comments", "issue_worklog"]
 
@@ -78,7 +78,7 @@ def main() -> int:
         # ---- the plan, from the ground truth (before the run, so it does not compete with it) ----
         t0 = time.monotonic()
         truth = memoized_truth()
-        lower = {name: plan(url, name, truth=truth) for name in DEFAULT_ENABLED}
+        lower = {name: request_floor(url, name, truth=truth) for name in DEFAULT_ENABLED}
         per_issue = per_issue_requests(url, truth=truth)
         truth_rows = {name: len(truth(url, name)) for name in DEFAULT_ENABLED}
         n_issues = truth_rows["issue_search"]

@@ -4,7 +4,7 @@
 Used by the end-to-end tests (requests made == planned: no redundant request) and by the benchmarks (the lower
 bound of a full sync, and the same tenant fetched the per-issue way most connectors use).
 
-    plan(url, "issue_changelog")              # requests the connector should make
+    request_floor(url, "issue_changelog")     # requests a full sync of it should make
     per_issue_requests(url)                   # {"issue_search": n, "issue_changelog": n, ...} the per-issue way
 """
 
@@ -114,7 +114,7 @@ def parent_ids_from_truth(url: str, name: str, *, truth: Truth = fetch_truth) ->
     return list(dict.fromkeys(p[id_path] for p in parents if select(p)))
 
 
-def plan(url: str, name: str, *, truth: Truth = fetch_truth) -> int:
+def request_floor(url: str, name: str, *, truth: Truth = fetch_truth) -> int:
     """planned_requests with the parents a perfect client would choose."""
     parents = parent_ids_from_truth(url, name, truth=truth) if BY_NAME[name].parent else None
     return planned_requests(url, name, parents, truth=truth)
