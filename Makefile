@@ -13,10 +13,11 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
-	@# `dagster asset materialize` takes its code location only from -m/-f; with this in the venv's activate
-	@# script, `dagster asset materialize --select issue_search+` works as is from the repo root.
-	@grep -q DAGSTER_CLI_ASSET_MATERIALIZE_MODULE_NAME $(VENV)/bin/activate || \
-	  echo 'export DAGSTER_CLI_ASSET_MATERIALIZE_MODULE_NAME=jira_assets.definitions' >> $(VENV)/bin/activate
+	@# `dagster asset materialize` takes its code location only from -m/-f (or this variable). A .pth file in
+	@# the venv sets it at interpreter start when the working directory is this repo, so
+	@# `dagster asset materialize --select issue_search+` works from the repo root, venv activated or not.
+	@$(PY) -c 'import sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()["purelib"], "jira_assets_dagster_cli.pth").write_text("import os; os.path.isfile(\"jira_assets/definitions.py\") and os.environ.setdefault(\"DAGSTER_CLI_ASSET_MATERIALIZE_MODULE_NAME\", \"jira_assets.definitions\")\n")'
+
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 

@@ -1,6 +1,6 @@
 """The code location Dagster loads (workspace.yaml, `[tool.dagster]` in pyproject.toml): this deployment's
 Definitions, from the environment (README "Configuration")."""
 
-from jira_assets.defs.definitions import build_definitions
+from jira_assets.defs.definitions import definitions_from_env
 
-defs = build_definitions()
+defs = definitions_from_env()

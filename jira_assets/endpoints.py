@@ -31,6 +31,10 @@ PEOPLE = "users_and_groups"
 DASHBOARDS = "dashboards_and_filters"
 SYSINFO = "sysinfo"
 
+# The global permission that reading the whole of an admin endpoint needs. Without it Jira answers some of them
+# with 403 and others with an empty page (they list only what the caller administers).
+ADMINISTER = "ADMINISTER"
+
 # Built-in permission keys asked of /mypermissions (Jira answers 400 when `permissions` is empty).
 PERMISSION_KEYS = (
     "ADMINISTER", "ADMINISTER_PROJECTS", "ASSIGNABLE_USER", "ASSIGN_ISSUES", "BROWSE_PROJECTS", "BULK_CHANGE",
@@ -233,13 +237,13 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
     # ---- boards and sprints -------------------------------------------------------------------------------
     EndpointSpec(
         "boards", BOARDS, "Agile boards, private ones included (Jira sends those without name or type).",
-        # 404: the site has no Jira Software; boards (and so every board and sprint table) are empty, and the
-        # skip reason in the metadata says why.
-        FetchSpec(path=f"{AGILE}/board", paging="agile_page", page_size=50, params={"includePrivate": "true"},
-                  skip_statuses=frozenset({404})),
+        # 404 (the dead-link page): the site has no Jira Software, or the account may not browse boards. That fails
+        # the sync (board tables keep their last snapshot); JIRA_ASSETS_EXCLUDE leaves the board tables out.
+        FetchSpec(path=f"{AGILE}/board", paging="agile_page", page_size=50, params={"includePrivate": "true"}),
         ("id",),
         (LONG_ID, NAME, c("type"), c("is_private", "isPrivate", "boolean"),
          c("project_id", "location.projectId", "long"), c("project_key", "location.projectKey")),
+        needs="Jira Software on the site, and permission to browse its boards",
     ),
     EndpointSpec(
         "board_configuration", BOARDS, "Column, estimation and ranking configuration of every board.",
@@ -281,11 +285,11 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
         page_bean(f"{V2}/workflows/search", params={"expand": "values.transitions"}), ("id",),
         (ID, NAME, DESCRIPTION, c("scope_type", "scope.type"), c("scope_project_id", "scope.project.id"),
          c("version_number", "version.versionNumber", "long")),
-        admin_only=True,
+        admin_only=True, permission=ADMINISTER,
     ),
     EndpointSpec(
         "workflow_schemes", SCHEMES, "Workflow schemes.", page_bean(f"{V2}/workflowscheme"), ("id",),
-        (LONG_ID, NAME, DESCRIPTION, c("default_workflow", "defaultWorkflow")), admin_only=True,
+        (LONG_ID, NAME, DESCRIPTION, c("default_workflow", "defaultWorkflow")), admin_only=True, permission=ADMINISTER,
     ),
     EndpointSpec(
         "permission_schemes", SCHEMES, "Permission schemes with their grants.",
@@ -296,28 +300,28 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
     EndpointSpec(
         "notification_schemes", SCHEMES, "Notification schemes with their events and recipients.",
         page_bean(f"{V2}/notificationscheme", params={"expand": "all"}), ("id",), (LONG_ID, NAME, DESCRIPTION),
-        admin_only=True,
+        admin_only=True, permission=ADMINISTER,
     ),
     EndpointSpec(
         "issue_security_schemes", SCHEMES, "Issue security schemes.",
         FetchSpec(path=f"{V2}/issuesecurityschemes", paging="wrapper", items_key="issueSecuritySchemes"),
         ("id",), (LONG_ID, NAME, DESCRIPTION, c("default_security_level_id", "defaultSecurityLevelId", "long")),
-        admin_only=True,
+        admin_only=True, permission=ADMINISTER,
     ),
     EndpointSpec(
         "screen_schemes", SCHEMES, "Screen schemes (classic projects).", page_bean(f"{V2}/screenscheme"), ("id",),
-        (LONG_ID, NAME, DESCRIPTION), admin_only=True,
+        (LONG_ID, NAME, DESCRIPTION), admin_only=True, permission=ADMINISTER,
     ),
     EndpointSpec(
         "field_configurations", SCHEMES, "Field configurations (classic projects).",
         page_bean(f"{V2}/fieldconfiguration"), ("id",),
-        (LONG_ID, NAME, DESCRIPTION, c("is_default", "isDefault", "boolean")), admin_only=True,
+        (LONG_ID, NAME, DESCRIPTION, c("is_default", "isDefault", "boolean")), admin_only=True, permission=ADMINISTER,
     ),
     EndpointSpec(
         "priority_schemes", SCHEMES, "Priority schemes with their priorities and projects (Premium/Enterprise).",
         page_bean(f"{V2}/priorityscheme", params={"expand": "priorities,projects"}), ("id",),
         (ID, NAME, DESCRIPTION, c("is_default", "isDefault", "boolean")),
-        enabled_by_default=False, admin_only=True, needs="Jira Premium or Enterprise",
+        enabled_by_default=False, admin_only=True, permission=ADMINISTER, needs="Jira Premium or Enterprise",
     ),
     # ---- users and groups ---------------------------------------------------------------------------------
     EndpointSpec(
@@ -388,7 +392,7 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
         (LONG_ID, c("summary"), c("category"), c("event_source", "eventSource"),
          c("author_account_id", "authorAccountId"), c("created", "created", "timestamptz"),
          c("object_type", "objectItem.typeName"), c("object_id", "objectItem.id")),
-        enabled_by_default=False, admin_only=True, needs="Administer Jira on a paid plan",
+        enabled_by_default=False, admin_only=True, permission=ADMINISTER, needs="Administer Jira on a paid plan",
     ),
 )
 

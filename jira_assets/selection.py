@@ -16,10 +16,11 @@ def enabled_endpoints(include: str | None = None, exclude: str | None = None) ->
     Both are comma-separated endpoint names; the word `default` stands for the endpoints on by default, `all` for
     every endpoint and `admin` for those that need Jira admin rights. Include starts from `default`.
     """
-    include = os.environ.get(INCLUDE_ENV, "default") if include is None else include
+    # Set but empty (as .env files often leave it) means the default set, as unset does.
+    include = (os.environ.get(INCLUDE_ENV, "") if include is None else include).strip() or "default"
     exclude = os.environ.get(EXCLUDE_ENV, "") if exclude is None else exclude
-    chosen = _expand(include)
-    dropped = _expand(exclude)
+    chosen = _expand(include, INCLUDE_ENV)
+    dropped = _expand(exclude, EXCLUDE_ENV)
     names = [name for name in BY_NAME if name in chosen and name not in dropped]
     for name in names:
         parent = BY_NAME[name].parent
@@ -41,7 +42,7 @@ def descendants(names: list[str] | set[str]) -> list[str]:
     return [n for n in BY_NAME if n in found]
 
 
-def _expand(words: str) -> set[str]:
+def _expand(words: str, setting: str) -> set[str]:
     groups = {"default": set(DEFAULT_ENABLED), "all": set(BY_NAME), "admin": set(ADMIN_ONLY)}
     out: set[str] = set()
     for word in (w.strip() for w in words.split(",")):
@@ -52,5 +53,6 @@ def _expand(words: str) -> set[str]:
         elif word in BY_NAME:
             out.add(word)
         else:
-            raise ValueError(f"unknown endpoint {word!r}; known: default, all, admin, {', '.join(BY_NAME)}")
+            raise ValueError(f"{setting} names an unknown endpoint {word!r}: use default, all, admin or endpoint "
+                             f"names ({', '.join(BY_NAME)})")
     return out

@@ -46,6 +46,8 @@ class EndpointSpec:
     enabled_by_default: bool = True
     admin_only: bool = False
     needs: str = ""  # a plan or product the endpoint needs, said in errors and docs
+    # A global permission (a /mypermissions key) without which Jira answers this endpoint with nothing.
+    permission: str = ""
     # What `jira-assets check` requests to see whether the endpoint is readable (default: `fetch`, one record).
     probe: FetchSpec | None = None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 
@@ -31,7 +32,16 @@ def main(argv: list[str] | None = None) -> int:
         return snowflake_sql(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    return {"demo": cmd_demo, "dev": cmd_dev, "check": cmd_check, "endpoints": cmd_endpoints}[args.command](args)
+    command = {"demo": cmd_demo, "dev": cmd_dev, "check": cmd_check, "endpoints": cmd_endpoints}[args.command]
+    try:
+        status = command(args)
+        sys.stdout.flush()  # inside the try: a closed pipe shows up here, at the flush
+        return status
+    except BrokenPipeError:
+        # The reader went away (`jira-assets endpoints | head`): not an error. Point stdout at devnull so the
+        # interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def cmd_endpoints(args: argparse.Namespace) -> int:

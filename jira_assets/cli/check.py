@@ -8,15 +8,18 @@ verdict stands for them. Endpoints answering 401/403/404 are listed with the set
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from dataclasses import dataclass
 
 from jira_assets.defs.resources import JiraResource
 from jira_assets.endpoints import BY_NAME
+from jira_assets.jira import calls
 from jira_assets.jira.client import JiraClient, JiraError, check_credentials
 from jira_assets.jira.fetch import FetchSpec
-from jira_assets.selection import enabled_endpoints
+from jira_assets.selection import EXCLUDE_ENV, descendants, enabled_endpoints
 from jira_assets.spec import EndpointSpec
+from jira_assets.sync.full_refresh import PERMISSION_NAMES
 
 # A probe reads a few records, not a page of 5000: what it asks for where the paging style takes a page size.
 PROBE_RECORDS = 1
@@ -91,30 +94,47 @@ async def _check(resource: JiraResource, names: list[str]) -> int:
         if not result.ok:
             return 1
         probes = [await probe(client, BY_NAME[name]) for name in names]
+        # Some endpoints answer credentials without a permission with an empty page rather than 403: ask Jira
+        # which of the permissions the enabled endpoints need these credentials lack.
+        needed = sorted({BY_NAME[n].permission for n in names if BY_NAME[n].permission})
+        missing = set(await calls.missing_permissions(client, needed, "my_permissions"))
+    for p in probes:
+        permission = BY_NAME[p.endpoint].permission
+        if p.readable and permission in missing:
+            label = PERMISSION_NAMES.get(permission, permission)
+            p.readable, p.detail = False, f"these credentials lack {permission} ({label}): Jira answers with nothing"
     print(f"\nEndpoints ({len(names)} enabled):")
     for p in probes:
         mark = "ok  " if p.readable else "FAIL"
         print(f"  {mark} {p.endpoint:24} {p.status or '-':>4}  {p.detail}")
-    refused = [p for p in probes if not p.readable]
+    refused = [p.endpoint for p in probes if not p.readable]
     if refused:
-        names_off = ",".join(p.endpoint for p in refused)
-        needs = {p.endpoint: BY_NAME[p.endpoint].needs or ("Jira admin rights" if BY_NAME[p.endpoint].admin_only
-                                                             else "a permission or product") for p in refused}
         print(f"\n{len(refused)} endpoint(s) cannot be read with these credentials:")
-        for name, need in needs.items():
-            print(f"  {name}: needs {need}")
-        print(f"Turn them off with:  export JIRA_ASSETS_EXCLUDE={names_off}")
+        for name in refused:
+            print(f"  {name}: needs {_need(BY_NAME[name])}")
+        # What is read through a refused endpoint goes too, so the suggested setting loads.
+        off = [n for n in names if n in set(refused) | set(descendants(refused))]
+        already = [w.strip() for w in os.environ.get(EXCLUDE_ENV, "").split(",") if w.strip()]
+        print(f"Turn them off with:  export {EXCLUDE_ENV}={','.join(dict.fromkeys([*already, *off]))}")
         return 2
     print("\nAll enabled endpoints are readable.")
     return 0
 
 
+def _need(spec: EndpointSpec) -> str:
+    if spec.permission:
+        return f"the {spec.permission} permission ({PERMISSION_NAMES.get(spec.permission, spec.permission)})" + (
+            f" and {spec.needs}" if spec.needs else "")
+    return spec.needs or ("Jira admin rights" if spec.admin_only else "a permission or product")
+
+
 def run_check() -> int:
-    try:
-        resource = JiraResource.from_env().process_config_and_initialize()  # resolves the EnvVars
-        names = enabled_endpoints()
-        resource.site_url  # validates the subdomain / base URL before any request
-    except Exception as err:  # configuration errors are the user's to fix: say what, not a traceback
-        print(f"FAILED: {err}", file=sys.stderr)
+    from jira_assets.defs.definitions import settings_problems
+
+    problems = settings_problems()
+    if problems:  # configuration errors are the user's to fix: say what, not a traceback
+        for line in problems:
+            print(f"FAILED: {line}", file=sys.stderr)
         return 1
-    return asyncio.run(_check(resource, names))
+    resource = JiraResource.from_env().process_config_and_initialize()  # resolves the EnvVars
+    return asyncio.run(_check(resource, enabled_endpoints()))

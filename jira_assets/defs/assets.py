@@ -8,21 +8,23 @@ alone (the UI's "Execute checks"), the step only evaluates them.
 
 # No `from __future__ import annotations`: Dagster reads the `context` annotation at definition time.
 
+import os
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
 from dagster import (
-    AssetExecutionContext, AssetKey, AssetOut, AssetsDefinition, AssetSpec, Output, TableColumn, TableSchema,
+    AssetExecutionContext, AssetKey, AssetOut, AssetsDefinition, AssetSpec, Failure, Output, TableColumn, TableSchema,
     multi_asset,
 )
 
 from jira_assets.defs.checks import check_specs_for, evaluate
 from jira_assets.defs.freshness import automation_condition_for, freshness_policy_for
 from jira_assets.endpoints import BY_NAME, ENDPOINTS
+from jira_assets.jira.client import JiraError
 from jira_assets.lake.arrow import COLUMN_TYPES, RAW_COLUMN, SYNCED_AT_COLUMN
-from jira_assets.selection import enabled_endpoints
+from jira_assets.selection import EXCLUDE_ENV, descendants, enabled_endpoints
 from jira_assets.spec import EndpointSpec
-from jira_assets.sync.base import RunOptions, SyncContext
+from jira_assets.sync.base import RunOptions, SyncContext, SyncRefused
 from jira_assets.sync.run import table_write
 
 OWNER = "team:data-engineering"
@@ -73,12 +75,41 @@ def build_asset(spec: EndpointSpec, enabled: Iterable[str]) -> AssetsDefinition:
     def _asset(context: AssetExecutionContext):
         jira, lake = context.resources.jira, context.resources.lake
         if key in context.selected_asset_keys:
-            ctx = SyncContext(spec, lake.reader(), RunOptions.from_tags(context.run.tags), datetime.now(timezone.utc))
-            yield Output(table_write(ctx, jira.client), output_name=spec.name)
+            # One sync of a table at a time, however launched: from reading its cursor to its commit (handle_output
+            # runs while the Output is yielded, inside the lock).
+            with lake.writer().table_lock(spec.name, on_wait=context.log.info):
+                now = datetime.now(timezone.utc)
+                ctx = SyncContext(spec, lake.reader(), RunOptions.from_tags(context.run.tags), now)
+                # Scoped to the run: its first request goes alone, and a refusal of the credentials ends every step.
+                write = table_write(ctx, lambda: jira.client(scope=context.run_id), lambda err: refusal(spec, err))
+                yield Output(write, output_name=spec.name)
+            if write.metadata.get("warning"):
+                context.log.warning(write.metadata["warning"])
         for check_key in sorted(context.selected_asset_check_keys, key=lambda k: k.name):
             yield evaluate(check_key.name, spec, lake, jira)
 
     return _asset
+
+
+def refusal(spec: EndpointSpec, err: Exception) -> Failure:
+    """Jira's refusal of a sync as the one line a person reads: what was refused, why, and what to change. Nothing
+    was committed, so the table keeps its last snapshot."""
+    status = getattr(err, "status", None)
+    if isinstance(err, JiraError) and err.sent and spec.needs and status in (403, 404):
+        detail = "; ".join(err.error_messages) or err.reason
+        text = (f"{spec.name}: {err.method} {err.path} answered HTTP {status}" + (f" ({detail})" if detail else "")
+                + f": {spec.name} needs {spec.needs}, which this site or these credentials lack")
+    else:
+        text = str(err).rstrip(".")
+        if not text.startswith(f"{spec.name}:"):
+            text = f"{spec.name}: {text}"
+    if isinstance(err, SyncRefused) or (isinstance(err, JiraError) and not err.fatal and status in (403, 404)):
+        already = [w.strip() for w in os.environ.get(EXCLUDE_ENV, "").split(",") if w.strip()]
+        off = ",".join(dict.fromkeys([*already, spec.name, *descendants([spec.name])]))
+        text += (f". No table was changed. To leave {spec.name} out (with what is read through it): "
+                 f"{EXCLUDE_ENV}={off}")
+    # A refusal is an answer: retrying the step would get the same one.
+    return Failure(description=text + ".", allow_retries=False)
 
 
 def build_assets(names: Iterable[str] | None = None) -> list[AssetsDefinition]:

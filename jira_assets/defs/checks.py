@@ -6,6 +6,7 @@ a sync, when only the checks are launched).
 | `primary_key_unique_not_null` | every table | a primary-key column is null, or two rows share a key | ERROR |
 | `parent_exists` | child tables | a row's parent key (e.g. `issue_id`) is not in the parent table | WARN |
 | `row_count_matches_jira` | issue_search | the lake's row count differs from Jira's approximate count for the same JQL by more than the tolerance | WARN |
+| `row_count_not_dropped` | tables replaced whole (full refresh, issue_search's full loads) | the last commit left fewer than half the rows of the one before | WARN |
 
 Every failure says what is wrong in its description and metadata (counts and up to 10 offending keys).
 
@@ -36,12 +37,14 @@ from jira_assets.defs.resources import JiraResource
 from jira_assets.endpoints import BY_NAME
 from jira_assets.jira.jql import epoch_ms, floor_minute
 from jira_assets.spec import EndpointSpec
+from jira_assets.sync.full_refresh import FullRefresh
 from jira_assets.sync.issue_search import IssueSearchCursor
 from jira_assets.sync.scope import IncrementalSettings, scope_jql
 
 PRIMARY_KEY_CHECK = "primary_key_unique_not_null"
 PARENT_CHECK = "parent_exists"
 COUNT_CHECK = "row_count_matches_jira"
+DROP_CHECK = "row_count_not_dropped"
 
 ENV_COUNT_TOLERANCE = "JIRA_ASSETS_COUNT_TOLERANCE"
 DEFAULT_COUNT_TOLERANCE = "0.1%"
@@ -251,6 +254,33 @@ def check_issue_count(lake: IcebergIOManager, jira: JiraResource, name: str,
     return outcome
 
 
+def drop_outcome(rows_now: int, rows_before: int | None) -> Outcome:
+    metadata: dict[str, Any] = {"rows_now": rows_now, "rows_before": rows_before}
+    if rows_before is None:
+        return Outcome(True, f"{rows_now} rows; no earlier commit to compare with", metadata, AssetCheckSeverity.WARN)
+    metadata["change"] = rows_now - rows_before
+    if rows_now * 2 >= rows_before:
+        return Outcome(True, f"{rows_now} rows, {rows_before} before", metadata, AssetCheckSeverity.WARN)
+    return Outcome(
+        False,
+        f"the last commit left {rows_now} rows where the one before had {rows_before} (more than half gone): Jira "
+        "answered far less than before. A lost permission or product, or a changed JIRA_JQL_FILTER or "
+        "JIRA_START_DATE, does this; if the data really went, nothing needs doing. Earlier snapshots keep the rows "
+        "(Iceberg time travel).",
+        metadata, AssetCheckSeverity.WARN)
+
+
+def check_row_drop(lake: IcebergIOManager, spec: EndpointSpec) -> Outcome:
+    reader = lake.reader()
+    if not reader.table_exists(spec.name):
+        return _missing_table(spec.name)
+    counts = [int(props["total-records"]) for props in reader.commit_properties(spec.name)
+              if "total-records" in props]
+    outcome = drop_outcome(counts[0] if counts else 0, counts[1] if len(counts) > 1 else None)
+    outcome.metadata["table"] = reader.qualified_name(spec.name)
+    return outcome
+
+
 # ---- Dagster definitions ---------------------------------------------------------------------------------------
 
 
@@ -270,6 +300,12 @@ def check_specs_for(spec: EndpointSpec, enabled: set[str]) -> list[AssetCheckSpe
             description="Row count equals Jira's approximate count for the same JQL "
                         f"(tolerance {ENV_COUNT_TOLERANCE}, default {DEFAULT_COUNT_TOLERANCE}).",
         ))
+    if isinstance(spec.sync, (FullRefresh, IssueSearchCursor)):
+        specs.append(AssetCheckSpec(
+            DROP_CHECK, asset=spec.name,
+            description="The last commit kept at least half the rows of the one before (a sharp drop usually "
+                        "means Jira answered less than it holds: a lost permission, a changed filter).",
+        ))
     return specs
 
 
@@ -281,6 +317,8 @@ def evaluate(check: str, spec: EndpointSpec, lake: IcebergIOManager, jira: JiraR
         outcome = check_parent(lake, spec)
     elif check == COUNT_CHECK:
         outcome = check_issue_count(lake, jira, spec.name)
+    elif check == DROP_CHECK:
+        outcome = check_row_drop(lake, spec)
     else:
         raise ValueError(f"unknown check {check!r}")
     return outcome.result(spec.name, check)

@@ -3,16 +3,21 @@ sensors that keep them fresh, the Jira resource and the Iceberg IO manager."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
+from pathlib import Path
 
 from dagster import AssetSelection, Definitions, define_asset_job
 
 from jira_assets.defs.assets import build_assets
 from jira_assets.defs.automation import ISSUES_LANE, LANE_TAG, automation_definitions
+from jira_assets.defs.checks import parse_tolerance
 from jira_assets.defs.io_manager import IcebergIOManager
 from jira_assets.defs.resources import JiraResource
 from jira_assets.defs.snowflake import snowflake_sync_from_env
 from jira_assets.selection import enabled_endpoints
+from jira_assets.settings import SettingsError, collect, jira_connection_problems
+from jira_assets.sync.scope import IncrementalSettings
 
 SYNC_ALL_JOB = "jira_sync_all"
 
@@ -35,3 +40,35 @@ def build_definitions(names: Iterable[str] | None = None) -> Definitions:
             "lake": IcebergIOManager(snowflake=snowflake_sync_from_env()),
         },
     )
+
+
+def settings_problems() -> list[str]:
+    """One line per unusable setting of the deployment (README "Configuration"); empty when all are fine."""
+    problems = jira_connection_problems()
+    for read in (enabled_endpoints, IncrementalSettings.from_env, parse_tolerance, snowflake_sync_from_env):
+        problems += collect(read)
+    return problems
+
+
+def definitions_from_env() -> Definitions:
+    """The deployment's Definitions from the environment. Bad settings raise one SettingsError listing each of them;
+    from a terminal command (`dagster asset materialize`, `dagster definitions validate`) they are printed as those
+    lines alone and the command exits with status 2, instead of a traceback."""
+    problems = settings_problems()
+    if not problems:
+        try:
+            return build_definitions()
+        except ValueError as err:  # freshness, schedule and sensor settings are read as the definitions are built
+            problems = [str(err).rstrip(".")]
+    error = SettingsError(problems)
+    if _loaded_by_a_terminal_command():
+        sys.stderr.write("".join(f"jira-assets: {line}\n" for line in problems))
+        raise SystemExit(2)
+    raise error
+
+
+def _loaded_by_a_terminal_command() -> bool:
+    """True inside `dagster asset|job|definitions ...` (the code location loads in that process, once); False in
+    servers (webserver, daemon, code servers), which show the error in the UI instead of exiting."""
+    argv = sys.argv
+    return Path(argv[0]).name in ("dagster", "dg") and len(argv) > 1 and argv[1] in ("asset", "job", "definitions")

@@ -27,8 +27,8 @@ from jira_assets.jira import calls
 from jira_assets.jira.client import CredentialCheck, JiraClient, check_credentials
 from jira_assets.jira.site import resolve_base_url
 from jira_assets.jira.throttle import DEFAULT_RATE
+from jira_assets.settings import RATE_LIMIT_ENV, clean_secret
 
-ENV_RATE_LIMIT = "JIRA_RATE_LIMIT"
 T = TypeVar("T")
 _SECRET_FIELDS = frozenset({"api_token"})
 
@@ -92,7 +92,7 @@ class JiraResource(ConfigurableResource):
         if self.rate_limit is not None:
             return float(self.rate_limit)
         # Dagster's EnvVar cannot fill a float field, so the rate is read when the run starts.
-        return env_number(ENV_RATE_LIMIT, DEFAULT_RATE, above=0, what="a number of requests per second")
+        return env_number(RATE_LIMIT_ENV, DEFAULT_RATE, above=0, what="a number of requests per second")
 
     def client(self, **overrides: Any) -> JiraClient:
         """A new JiraClient for this site (use it as `async with resource.client() as client:`).
@@ -108,7 +108,7 @@ class JiraResource(ConfigurableResource):
             "backoff_base": self.backoff_base_seconds,
         }
         options.update(overrides)
-        return JiraClient(self.site_url, self.email, self.api_token, **options)
+        return JiraClient(self.site_url, clean_secret(self.email), clean_secret(self.api_token), **options)
 
     def run(self, call: Callable[[JiraClient], Awaitable[T]], **overrides: Any) -> T:
         """Run one async source call (`await call(client)`) on a fresh client, synchronously."""

@@ -42,3 +42,16 @@ async def issue_ids(client: JiraClient, jql: str, endpoint: str) -> set[str]:
                                     endpoint=endpoint):
         ids.update(str(issue["id"]) for issue in page)
     return ids
+
+
+MY_PERMISSIONS_PATH = "/rest/api/2/mypermissions"
+
+
+async def missing_permissions(client: JiraClient, keys: list[str], endpoint: str) -> list[str]:
+    """Which of the global permission `keys` these credentials lack (GET mypermissions)."""
+    if not keys:
+        return []
+    body = await client.get_json(MY_PERMISSIONS_PATH, params={"permissions": ",".join(keys)}, endpoint=endpoint,
+                                 expect=lambda b: isinstance(b, dict) and isinstance(b.get("permissions"), dict))
+    held = body["permissions"]
+    return [key for key in keys if not (held.get(key) or {}).get("havePermission")]

@@ -31,6 +31,8 @@ from typing import Any
 
 import httpx
 
+from jira_assets.jira import network
+from jira_assets.jira.contact import OK, REJECTED, UNREACHABLE, Verdict, contact_key
 from jira_assets.jira.site import origin, validate_base_url
 from jira_assets.jira.throttle import DEFAULT_RATE, Paused, Throttle, Ticket, get_throttle
 
@@ -97,8 +99,12 @@ class JiraError(Exception):
         attempts: int = 1,
         reason: str = "",
         site: str = "",
+        fatal: bool = False,
+        sent: bool = True,
     ) -> None:
         self.endpoint = endpoint
+        self.fatal = fatal  # no request to this site can succeed now (credentials, address): stop the whole run
+        self.sent = sent  # False: refused before sending, on what an earlier request of the run found
         self.status = status
         self.method = method
         self.path = path
@@ -112,7 +118,10 @@ class JiraError(Exception):
 
     def _sentence(self) -> str:
         where = f"{self.method} {self.path}" + (f" ({self.endpoint})" if self.endpoint else "")
-        if self.status is None:
+        if not getattr(self, "sent", True):
+            head = f"{where} was not sent: " + (f"an earlier request of this run got HTTP {self.status}"
+                                               if self.status else "an earlier request of this run failed")
+        elif self.status is None:
             head = f"{where} failed"
         else:
             try:
@@ -126,9 +135,11 @@ class JiraError(Exception):
         details += [f"{k}: {v}" for k, v in self.errors.items()]
         if not details and self.reason:
             details.append(self.reason)
-        text = head + (": " + "; ".join(details) if details else "")
+        if not getattr(self, "sent", True):
+            head, details = f"{head} ({self.reason})" if self.reason else head, []
+        text = head + (": " + "; ".join(d.rstrip(".") for d in details) if details else "")
         if self.hint:
-            text += f". Likely cause: {self.hint}"
+            text += f". Likely cause: {self.hint.rstrip('.')}"
         return text if text.endswith(".") else text + "."
 
     def __reduce__(self):  # picklable across processes with all its attributes
@@ -227,6 +238,7 @@ class JiraClient:
         backoff_base: float = 2.0,
         backoff_max: float = 60.0,
         max_connections: int = 64,
+        scope: str = "",
     ) -> None:
         self.base_url = validate_base_url(base_url)
         if not email or not api_token:
@@ -235,6 +247,11 @@ class JiraClient:
             raise ValueError("max_attempts must be at least 1")
         self.email = email
         self._auth = httpx.BasicAuth(email, api_token)  # the token lives only inside this object
+        # The first request of a scope (a run) goes alone and its outcome is shared (contact.py).
+        self._contact_key = contact_key(scope, self.base_url, email, api_token)
+        self._scoped = bool(scope)
+        self._contact_ok = False
+        self._contact_lock: asyncio.Lock | None = None
         self.rate_limit = float(rate_limit)
         self._throttle = throttle
         self.timeout = float(timeout)
@@ -315,6 +332,63 @@ class JiraClient:
             raise RuntimeError("use `async with JiraClient(...)` (or await client.open()) before requests")
         method = method.upper()
         endpoint = endpoint or path
+        if self._contact_ok:
+            return await self._request_with_retries(method, path, params, json, endpoint, expect)
+        if self._contact_lock is None:
+            self._contact_lock = asyncio.Lock()
+        async with self._contact_lock:
+            if self._contact_ok:
+                pass
+            elif not self._known_good(method, path, endpoint):
+                store = self.throttle.contact
+                handle = await asyncio.to_thread(store.acquire, self._contact_key)
+                try:
+                    if not self._known_good(method, path, endpoint):
+                        try:
+                            result = await self._request_with_retries(method, path, params, json, endpoint, expect)
+                        except JiraError as err:
+                            if not err.fatal and err.status is not None:  # Jira answered: the credentials work
+                                self._record(Verdict(OK, at=time.time()))
+                            raise
+                        self._record(Verdict(OK, at=time.time()))
+                        return result
+                finally:
+                    store.release(handle)
+        return await self._request_with_retries(method, path, params, json, endpoint, expect)
+
+    def _known_good(self, method: str, path: str, endpoint: str) -> bool:
+        """True when this scope's credentials are known to work; raises the recorded error when they are known
+        not to (without sending anything); False when nobody has tried yet."""
+        verdict = self.throttle.contact.fresh(self._contact_key, self._scoped)
+        if verdict is None:
+            return False
+        if verdict.bad:
+            ago = time.time() - verdict.at
+            raise JiraError(
+                endpoint, verdict.status, method, path, hint=verdict.message, site=self.base_url, fatal=True,
+                reason=f"{ago:.0f} s ago", sent=False,
+            )
+        self._contact_ok = True
+        return True
+
+    def _record(self, verdict: Verdict) -> None:
+        if verdict.kind == OK:
+            self._contact_ok = True
+        try:
+            self.throttle.contact.put(self._contact_key, verdict)
+        except Exception as exc:  # noqa: BLE001 - sharing the verdict is an optimisation, never a failure
+            logger.debug("could not record the site verdict: %s", exc)
+
+    async def _request_with_retries(self, method, path, params, json, endpoint, expect) -> Any:
+        try:
+            return await self._retrying(method, path, params, json, endpoint, expect)
+        except JiraError as err:
+            if err.fatal:
+                self._record(Verdict(REJECTED if err.status == 401 else UNREACHABLE, err.status, err.hint,
+                                     time.time()))
+            raise
+
+    async def _retrying(self, method, path, params, json, endpoint, expect) -> Any:
         first_failure: float | None = None  # the retry budget runs from here, not from time queued for slots
         attempt = 0
         while True:
@@ -350,7 +424,12 @@ class JiraClient:
             kind = type(exc).__name__
             self.stats._count(self.stats.by_error, kind)
             detail = str(exc)[:200]
-            raise _Retryable(f"{kind}: {detail}" if detail and detail != kind else kind) from None
+            kind_text = f"{kind}: {detail}" if detail and detail != kind else kind
+            cause = await network.unfixable_cause(exc, self.base_url)
+            if cause:
+                raise JiraError(endpoint, None, method, path, hint=cause, reason=kind_text, site=self.base_url,
+                                attempts=attempt, fatal=True) from None
+            raise _Retryable(kind_text) from None
         status = response.status_code
         if 200 <= status < 300:
             if status == 204 or (not response.content and method != "GET"):
@@ -465,7 +544,7 @@ class JiraClient:
             hint = f"no Jira site answers at {self.base_url}: check JIRA_SUBDOMAIN (the part before .atlassian.net) or JIRA_BASE_URL"
         return JiraError(
             endpoint, status, method, path, messages, errors, hint, attempts=attempts, reason=reason,
-            site=self.base_url,
+            site=self.base_url, fatal=status == 401,
         )
 
 

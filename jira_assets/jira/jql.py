@@ -21,3 +21,25 @@ def floor_minute(moment: datetime) -> datetime:
     equals flooring in the user's time zone."""
     return moment.astimezone(timezone.utc).replace(second=0, microsecond=0)
 
+
+
+def without_order_by(jql: str) -> str:
+    """A JQL query without its ORDER BY clause (outside quoted strings): what a filter copied from Jira often has,
+    and what cannot stand inside the parentheses the sync puts a filter in."""
+    quote = ""
+    i = 0
+    while i < len(jql):
+        ch = jql[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "oO" and jql[i:i + 5].lower() == "order" and (i == 0 or not jql[i - 1].isalnum()):
+            rest = jql[i + 5:]
+            if rest[:1].isspace() and rest.lstrip().lower().startswith("by") and rest.lstrip()[2:3] in ("", " ", "\t", "\n"):
+                return jql[:i].rstrip()
+        i += 1
+    return jql.strip()

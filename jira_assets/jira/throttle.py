@@ -43,6 +43,8 @@ from urllib.parse import urlsplit
 
 from pyrate_limiter import Rate, RateItem, RedisBucket, SQLiteBucket, SQLiteQueries, validate_rate_list
 
+from jira_assets.jira.contact import ContactStore, MemoryContactStore, RedisContactStore, SQLiteContactStore
+
 logger = logging.getLogger(__name__)
 
 ENV_DB = "JIRA_THROTTLE_DB"
@@ -122,6 +124,14 @@ class Throttle:
     def paused_until(self) -> float:
         """Epoch seconds until which requests are paused (0 if not paused)."""
         raise NotImplementedError
+
+    @property
+    def contact(self) -> ContactStore:
+        """Where the outcome of a scope's first request is shared (contact.py): the throttle's own store."""
+        store = getattr(self, "_contact", None)
+        if store is None:
+            store = self._contact = MemoryContactStore()
+        return store
 
 
 class Ticket:
@@ -267,7 +277,9 @@ class BucketThrottle(Throttle):
         lock: Any = None,
         restamp: Callable[[RateItem, int], None] | None = None,
         description: str = "",
+        contact: ContactStore | None = None,
     ) -> None:
+        self._contact = contact
         self.rate = rate
         self.description = description
         self._restamp_fn = restamp
@@ -443,6 +455,7 @@ def sqlite_throttle(
             )
             conn.commit()
             pause = _SQLitePauseStore(path, key)
+            contact = SQLiteContactStore(path)
     except (OSError, sqlite3.Error) as exc:
         raise RuntimeError(
             f"cannot open the request throttle's store {path} ({exc}); set {ENV_DB} to a writable file that every "
@@ -457,7 +470,7 @@ def sqlite_throttle(
 
     return BucketThrottle(
         bucket, pause, rate=rate, item_name=key, lock=lock, restamp=restamp,
-        description=f"sqlite:{path}#{table} at {rate:g}/s",
+        description=f"sqlite:{path}#{table} at {rate:g}/s", contact=contact,
     )
 
 
@@ -485,7 +498,7 @@ def redis_throttle(
     safe_url = _redact_url(url)
     return BucketThrottle(
         bucket, pause, rate=rate, item_name=key, lock=lock, restamp=restamp,
-        description=f"redis:{safe_url}#{prefix} at {rate:g}/s",
+        description=f"redis:{safe_url}#{prefix} at {rate:g}/s", contact=RedisContactStore(client, prefix),
     )
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 import os
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Mapping
+from contextlib import closing
 from pathlib import Path
 
 from pyiceberg.catalog import Catalog, load_catalog
@@ -68,6 +70,46 @@ def _enable_wal(catalog: SqlCatalog) -> None:
         log.debug("could not switch catalog to WAL: %s", exc)
 
 
+class LakeError(RuntimeError):
+    """The lake itself is unusable (lost, corrupt, read-only or copied catalog); the message says what to do."""
+
+
+def check_embedded_lake(root: Path) -> None:
+    """Refuse, in one sentence, a lake that would otherwise be silently resynced from scratch (lost cursors) or
+    written somewhere else than it seems: an empty, corrupt or missing catalog beside existing tables, a read-only
+    folder, a copied lake whose catalog still points at the original."""
+    db, warehouse = root / "catalog.db", root / "warehouse"
+    start_over = f"or delete {root} to start over with a full resync"
+    if not db.exists():
+        if warehouse.is_dir() and next(warehouse.rglob("*.metadata.json"), None) is not None:
+            raise LakeError(f"{db} is missing while {warehouse} holds tables: the catalog (every table's current "
+                            f"version and the sync cursors) was lost. Restore catalog.db from a backup, {start_over}")
+        if root.exists() and not os.access(root, os.W_OK):
+            raise LakeError(f"{root} is read-only: make it writable (the sync commits every table there), or set "
+                            f"{LAKE_DIR_ENV} to a writable folder")
+        return
+    if db.stat().st_size == 0:
+        raise LakeError(f"{db} is empty (0 bytes): the catalog (every table's current version and the sync cursors) "
+                        f"was lost or truncated. Restore it from a backup, {start_over}")
+    try:
+        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+            conn.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            row = (conn.execute("SELECT metadata_location FROM iceberg_tables WHERE metadata_location IS NOT NULL "
+                                "LIMIT 1").fetchone() if "iceberg_tables" in tables else None)
+    except sqlite3.DatabaseError as exc:
+        raise LakeError(f"{db} is not a readable SQLite catalog ({exc}): restore it from a backup, {start_over}") \
+            from None
+    for path in (root, db, warehouse):
+        if path.exists() and not os.access(path, os.W_OK):
+            raise LakeError(f"{path} is read-only: make {root} writable (the sync commits every table there), or set "
+                            f"{LAKE_DIR_ENV} to a writable folder")
+    if row and not str(row[0]).startswith(warehouse.as_uri() + "/"):
+        raise LakeError(f"{root} holds a catalog whose tables live elsewhere ({row[0]}): a lake records absolute "
+                        f"paths, so a copied or moved lake folder keeps reading and writing the original. Point "
+                        f"{LAKE_DIR_ENV} at the original folder")
+
+
 def _embedded_catalog(catalog_name: str, root: Path) -> SqlCatalog:
     for attempt in range(10):
         try:
@@ -119,6 +161,7 @@ def open_catalog(
             catalog = retry_busy(load_catalog, catalog_name, **configured)
         else:
             root = Path(key[2])
+            check_embedded_lake(root)
             (root / "warehouse").mkdir(parents=True, exist_ok=True)
             catalog = _embedded_catalog(catalog_name, root)
         _catalog_cache[(os.getpid(), key)] = catalog

@@ -53,6 +53,10 @@ class LakeReader:
     def last_committed_property(self, name: str, key: str) -> str | None:
         return history.last_committed_property(self.load(name), key)
 
+    def row_count(self, name: str) -> int:
+        """Rows in the table's current snapshot (0 for a missing or empty table), from its summary."""
+        return int(self.summary(name).get("total-records") or 0)
+
     def commit_properties(self, name: str) -> Iterator[dict[str, str]]:
         """Summary properties of the table's commits, newest first (nothing for a missing table)."""
         return history.commit_properties(self.load(name))

@@ -41,6 +41,7 @@ from pyiceberg.table import DataScan, FileScanTask, Table, Transaction
 from jira_assets.lake import arrow as lake_arrow
 from jira_assets.lake.catalog import DEFAULT_NAMESPACE, is_sqlite_busy, retry_busy
 from jira_assets.lake.history import read_summary
+from jira_assets.lake.locks import table_lock
 from jira_assets.lake.reader import LakeReader
 
 log = logging.getLogger(__name__)
@@ -304,6 +305,10 @@ class LakeWriter(LakeReader):
         self.preview_rows = preview_rows
         self.commit_attempts = commit_attempts
         self._namespace_ready = False
+
+    def table_lock(self, name: str, on_wait=None):
+        """The table's write lock (locks.py): hold it from reading a cursor to committing what it led to."""
+        return table_lock(self.catalog, self.namespace, name, on_wait)
 
     def _ensure_namespace(self) -> None:
         if self._namespace_ready:

@@ -9,7 +9,7 @@ fetches, how it is committed (replace or merge, deletes) and which cursors and m
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -52,6 +52,8 @@ class LakeView(Protocol):
     def iter_batches(self, name: str, columns: Sequence[str], *,
                      newer_than: tuple[str, dt.datetime] | None = None) -> Iterator[pa.RecordBatch]: ...
 
+    def row_count(self, name: str) -> int: ...
+
 
 @dataclass
 class SyncContext:
@@ -77,6 +79,17 @@ class SyncPlan:
     summary: dict[str, str] = field(default_factory=dict)
     deletes: Callable[[], list[pa.Table]] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    # Called once the pages are drained, before the commit, with the client and the rows fetched: raises
+    # SyncRefused when the result is a refusal in disguise (an empty answer to credentials that lack a permission).
+    verify: Callable[[JiraClient, int], Awaitable[None]] | None = None
+
+
+class SyncRefused(Exception):
+    """Jira refused what this sync needs, so nothing is committed: the table keeps its last snapshot."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class SyncStrategy:

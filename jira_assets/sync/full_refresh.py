@@ -1,5 +1,11 @@
 """Full refresh: fetch the whole list (for a child: for every parent Jira serves it for) and replace the table in
-one commit. Every endpoint without a cheaper way to find changes is synced like this."""
+one commit. Every endpoint without a cheaper way to find changes is synced like this.
+
+An empty answer is checked before it replaces anything, because Jira often says no by saying nothing: an admin
+list answers an empty page to credentials without the permission, and every parent of a child can be refused
+(404) when a product or a permission is gone. Such a result raises SyncRefused and the table keeps its snapshot;
+a list that really became empty (the permission held, the parents answered) still empties the table.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,12 @@ from typing import Any
 
 import pyarrow as pa
 
+from jira_assets.jira import calls
+from jira_assets.jira.client import JiraClient
 from jira_assets.jira.fetch import ParentRef, fetch_pages
-from jira_assets.sync.base import SyncContext, SyncPlan, SyncStrategy
+from jira_assets.sync.base import SyncContext, SyncPlan, SyncRefused, SyncStrategy
+
+PERMISSION_NAMES = {"ADMINISTER": "Administer Jira"}
 
 
 class FullRefresh(SyncStrategy):
@@ -16,12 +26,39 @@ class FullRefresh(SyncStrategy):
 
     def plan(self, ctx: SyncContext) -> SyncPlan:
         spec = ctx.spec
-        if spec.parent is None:
-            return SyncPlan(lambda client: fetch_pages(client, spec.fetch, spec.name))
-        link = spec.parent
-        parent = ctx.lake.read_table(link.asset, sorted({link.id_column, *link.where}))
-        refs = parent_refs(link, parent)
-        return SyncPlan(lambda client: fetch_pages(client, spec.fetch, spec.name, refs))
+        refs: list[ParentRef] | None = None
+        if spec.parent is not None:
+            link = spec.parent
+            parent = ctx.lake.read_table(link.asset, sorted({link.id_column, *link.where}))
+            refs = parent_refs(link, parent)
+        previous_rows = ctx.lake.row_count(spec.name)
+
+        async def verify(client: JiraClient, rows: int) -> None:
+            if rows:
+                return
+            kept = f"; {spec.name} keeps its {previous_rows} rows" if previous_rows else ""
+            if spec.permission:
+                missing = await calls.missing_permissions(client, [spec.permission], spec.name)
+                if missing:
+                    label = PERMISSION_NAMES.get(spec.permission, spec.permission)
+                    raise SyncRefused(
+                        f"{spec.name}: Jira answered with no rows, and these credentials lack the {spec.permission} "
+                        f"permission ({label}) that {spec.name} needs, so the empty answer is a refusal{kept}",
+                        status=403)
+            if refs and client.stats.skipped_parents >= len(refs):
+                reasons = "; ".join(sorted(client.stats.skip_reasons))
+                raise SyncRefused(
+                    f"{spec.name}: Jira refused it for every one of the {len(refs)} {spec.parent.asset} rows it "
+                    f"is read for ({reasons}){kept}", status=_status(client))
+
+        if refs is None:
+            return SyncPlan(lambda client: fetch_pages(client, spec.fetch, spec.name), verify=verify)
+        return SyncPlan(lambda client: fetch_pages(client, spec.fetch, spec.name, refs), verify=verify)
+
+
+def _status(client: JiraClient) -> int | None:
+    statuses = {skip["status"] for skip in client.stats.skips}
+    return statuses.pop() if len(statuses) == 1 else None
 
 
 def parent_refs(link: Any, table: pa.Table) -> list[ParentRef]:

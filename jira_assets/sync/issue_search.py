@@ -52,6 +52,7 @@ class IssueSearchCursor(SyncStrategy):
             stored = lake.read_table(spec.name, ["id", "updated"])
             known = dict(zip((str(i) for i in stored.column("id").to_pylist()), stored.column("updated").to_pylist()))
         newest: list[datetime] = []
+        stored_rows = lake.row_count(spec.name)
 
         async def pages(client):
             tz = await calls.account_time_zone(client, spec.name)  # also validates the credentials first
@@ -71,6 +72,11 @@ class IssueSearchCursor(SyncStrategy):
                 metadata["unchanged_skipped"] = metadata.get("unchanged_skipped", 0) + len(page) - len(fresh)
                 if fresh:
                     yield fresh
+            if full and not newest and stored_rows and (settings.jql_filter or settings.start_date):
+                metadata["warning"] = (
+                    f"{spec.name}: the issue filter ({settings.describe()}) matches no issue, so the table that held "
+                    f"{stored_rows} issues is now empty; if that is not what you meant, fix the filter and run again"
+                )
             cursor = held_back_cursor(newest[0] if newest else None, previous, settings.holdback_minutes)
             if cursor is not None:
                 summary[keys.CURSOR_UPDATED] = cursor.isoformat()

@@ -16,12 +16,12 @@ from typing import Any
 
 import pyarrow as pa
 
-from jira_assets.jira.client import JiraClient
+from jira_assets.jira.client import JiraClient, JiraError
 from jira_assets.jira.fetch import Page
 from jira_assets.lake.arrow import records_to_batch
 from jira_assets.lake.writer import TableWrite
 from jira_assets.sync import summary as keys
-from jira_assets.sync.base import SyncContext
+from jira_assets.sync.base import SyncContext, SyncRefused
 from jira_assets.sync.stream import iterate_in_thread
 
 # Rows per Arrow batch handed to the lake: large enough to keep Parquet efficient, small enough to keep memory flat.
@@ -30,11 +30,13 @@ BATCH_ROWS = 2000
 OpenClient = Callable[[], AbstractAsyncContextManager[JiraClient]]
 
 
-def table_write(ctx: SyncContext, open_client: OpenClient) -> TableWrite:
+def table_write(ctx: SyncContext, open_client: OpenClient,
+                explain: Callable[[Exception], Exception] | None = None) -> TableWrite:
     """The stream of batches for one materialization; summary and metadata are completed once it is drained.
 
     The first batch is pulled here, so the usual fatal errors (credentials, permission, a missing feature) raise
-    from this call, in the caller's own step, rather than later inside the writer."""
+    from this call, in the caller's own step, rather than later inside the writer. `explain` turns a refusal
+    (JiraError, SyncRefused) into the error the caller wants raised, wherever in the stream it happens."""
     spec = ctx.spec
     plan = spec.sync.plan(ctx)
     plan.summary.update({keys.ENDPOINT: spec.name, keys.SYNCED_AT: ctx.synced_at.isoformat()})
@@ -42,9 +44,17 @@ def table_write(ctx: SyncContext, open_client: OpenClient) -> TableWrite:
 
     async def produce():
         async with open_client() as client:
+            rows = 0
             try:
                 async for batch in _batches(spec, plan.pages(client), ctx.synced_at):
+                    rows += batch.num_rows
                     yield batch
+                if plan.verify is not None:
+                    await plan.verify(client, rows)
+            except (JiraError, SyncRefused) as err:
+                if explain is None:
+                    raise
+                raise explain(err) from None
             finally:
                 stats = client.stats
                 metadata.update({

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from jira_assets.env import env_number
-from jira_assets.jira.jql import jql_minute
+from jira_assets.jira.jql import jql_minute, without_order_by
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,9 @@ class IncrementalSettings:
             except ValueError:
                 raise ValueError(f"JIRA_START_DATE must look like 2024-01-31, got {start!r}") from None
         return cls(
-            jql_filter=os.environ.get("JIRA_JQL_FILTER", "").strip(),
+            # A filter copied from Jira often ends in ORDER BY, which cannot stand inside the parentheses the filter
+            # is put in; the sync orders the issues itself.
+            jql_filter=without_order_by(os.environ.get("JIRA_JQL_FILTER", "")),
             start_date=start,
             overlap_minutes=env_number("JIRA_OVERLAP_MINUTES", 5, kind=int, what="a whole number of minutes"),
             holdback_minutes=env_number("JIRA_HOLDBACK_MINUTES", 1, kind=int, what="a whole number of minutes"),
@@ -45,6 +47,13 @@ class IncrementalSettings:
     def fingerprint(self) -> str:
         """Changes whenever the set of issues in scope changes, which forces a full reload."""
         return hashlib.sha256(f"{self.jql_filter}\x1f{self.start_date}".encode()).hexdigest()[:16]
+
+    def describe(self) -> str:
+        """The filter settings as a person set them."""
+        parts = [f"JIRA_JQL_FILTER={self.jql_filter!r}"] if self.jql_filter else []
+        if self.start_date:
+            parts.append(f"JIRA_START_DATE={self.start_date}")
+        return ", ".join(parts) or "no filter"
 
     def scope_clauses(self, bounded_elsewhere: bool = False) -> list[str]:
         clauses = [f"({self.jql_filter})"] if self.jql_filter else []

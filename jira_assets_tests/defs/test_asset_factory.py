@@ -61,5 +61,5 @@ def test_checks_alone_make_no_sync(tmp_path):
     assert result.success
     assert result.get_asset_materialization_events() == []
     evaluations = result.get_asset_check_evaluations()
-    assert [e.check_name for e in evaluations] == ["primary_key_unique_not_null"]
-    assert not evaluations[0].passed and "materialize boards first" in evaluations[0].description
+    assert [e.check_name for e in evaluations] == ["primary_key_unique_not_null", "row_count_not_dropped"]
+    assert all(not e.passed and "materialize boards first" in e.description for e in evaluations)

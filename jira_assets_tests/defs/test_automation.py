@@ -41,7 +41,10 @@ from jira_assets.sync.base import CENSUS_TAG
 from _automation_fixtures import REPO_ROOT, project_env, stand_in_assets
 
 ISSUE_CHILDREN = ["issue_changelog", "issue_comments", "issue_worklog"]
-EXPECTED_CHECKS = len(DEFAULT_ENABLED) + sum(1 for n in DEFAULT_ENABLED if BY_NAME[n].parent) + 1
+# a primary-key check per table, a parent check per child, the issue count check, a drop check per table replaced
+# whole (full refresh, and issue_search's full loads)
+EXPECTED_CHECKS = (len(DEFAULT_ENABLED) + sum(1 for n in DEFAULT_ENABLED if BY_NAME[n].parent) + 1
+                   + sum(1 for n in DEFAULT_ENABLED if not BY_NAME[n].sync.incremental) + 1)
 
 
 def stand_in_defs(names=DEFAULT_ENABLED) -> Definitions:
@@ -139,8 +142,6 @@ def test_jobs_schedules_sensors_and_defaults():
         node = graph.get(AssetKey(name))
         assert node.freshness_policy == freshness_policy_for(BY_NAME[name])
         assert node.automation_condition is not None
-    # a primary-key check per table, a parent check per child (every child's parent is enabled by default), the
-    # issue count check
     keys = check_keys(DEFAULT_ENABLED)
     assert len(keys) == EXPECTED_CHECKS
     assert set(keys) == set(graph.asset_check_keys)

@@ -50,8 +50,9 @@ def test_every_check_passes_on_tables_landed_from_truth(sim_url, lake):
     for name in TABLES:
         land_truth(lake, sim_url, name)
     results = run_checks(sim_url, lake)
-    # one primary-key check per table, a parent check per child (6 here), the issue count check
-    assert len(results) == len(TABLES) + 6 + 1
+    # one primary-key check per table, a parent check per child (6 here), the issue count check, a drop check per
+    # table replaced whole (9 here)
+    assert len(results) == len(TABLES) + 6 + 1 + 9
     failed = {k: v.description for k, v in results.items() if not v.passed}
     assert failed == {}
     count = results[("issue_search", COUNT_CHECK)]

@@ -3,7 +3,7 @@
 import urllib.request
 
 from _automation_fixtures import graphql, project_env, running_webserver
-from jira_assets.defs.checks import COUNT_CHECK, PARENT_CHECK, PRIMARY_KEY_CHECK
+from jira_assets.defs.checks import COUNT_CHECK, DROP_CHECK, PARENT_CHECK, PRIMARY_KEY_CHECK
 from jira_assets.defs.automation import (
     CENSUS_JOB,
     CENSUS_SCHEDULE,
@@ -77,6 +77,8 @@ def test_webserver_shows_assets_groups_freshness_checks_schedules_and_sensors(tm
             wanted.add(PARENT_CHECK)
         if name == "issue_search":
             wanted.add(COUNT_CHECK)
+        if not spec.sync.incremental or name == "issue_search":  # tables replaced whole
+            wanted.add(DROP_CHECK)
         assert checks == wanted, name
 
     (repo,) = data["repositoriesOrError"]["nodes"]

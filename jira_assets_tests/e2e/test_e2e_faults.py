@@ -61,17 +61,3 @@ def test_fatal_error_fails_the_asset_and_keeps_its_table(tmp_path, fault, names,
         assert message in error and failing in error, error
         assert "demo-token" not in error
         assert _snapshot(lake_dir, failing) == before[failing], "a failed run must leave the table exactly as it was"
-
-
-def test_a_site_without_jira_software_gets_empty_board_tables_that_say_why(tmp_path):
-    boards = ["boards", "board_configuration", "board_issues", "board_sprints", "sprint_issues"]
-    with start_simulator("--scale", "demo", "--seed", "5", "--no-software") as (url, _):
-        result = sync(url, boards, lake_dir=tmp_path / "lake")
-        assert result.success, result.failures
-        assert {name: result.metadata[name]["rows"] for name in boards} == dict.fromkeys(boards, 0)
-        assert result.metadata["boards"]["requests"] == 1
-        assert result.metadata["boards"]["skipped_parents"] == 1
-        reasons = result.metadata["boards"]["skip_reasons"]
-        assert any("404" in reason for reason in reasons), reasons
-        for name in boards:
-            assert lake(tmp_path / "lake").read_table(name).num_rows == 0

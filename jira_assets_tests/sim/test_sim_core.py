@@ -16,7 +16,7 @@ import pytest
 from jira_assets.endpoints import BY_NAME
 from jira_sim.app import TRUTH_ENDPOINTS
 from _openapi import schema_errors, spec_dir
-from _simulator import AUTH, advance, client, sim, start_simulator, truth  # noqa: F401
+from _simulator import AUTH, advance, client, self_signed_cert, sim, start_simulator, truth  # noqa: F401
 
 V2 = "/rest/api/2"
 AG = "/rest/agile/1.0"
@@ -571,31 +571,8 @@ def test_same_seed_same_tenant_other_seed_other_tenant(sim):
                [x["record"]["fields"]["summary"] for x in truth(url, "issue_search")]
 
 
-def _self_signed(tmp_path):
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-    import ipaddress
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=2))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .sign(key, hashes.SHA256()))
-    certfile, keyfile = tmp_path / "cert.pem", tmp_path / "key.pem"
-    certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    keyfile.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()))
-    return certfile, keyfile
-
-
 def test_tls(tmp_path):
-    certfile, keyfile = _self_signed(tmp_path)
+    certfile, keyfile = self_signed_cert(tmp_path)
     with start_simulator("--certfile", certfile, "--keyfile", keyfile) as (url, _):
         assert url.startswith("https://127.0.0.1:")
         r = httpx.get(f"{url}{V2}/serverInfo", auth=AUTH, verify=str(certfile))

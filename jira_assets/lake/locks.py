@@ -1,0 +1,78 @@
+"""One writer per table at a time, whoever launched it (a schedule, the UI, the command line, another machine).
+
+A sync reads its cursor, fetches and commits; two syncs of one table at once would both start from the same cursor
+and the second commit would be refused. The lock makes the second wait for the first, then start from its commit.
+It is released when the holder ends, however it ends (a killed process releases a file lock or a database session
+with it), so a crash never leaves a table locked.
+
+- the embedded lake and any SQLite SQL catalog: a file lock beside the catalog file;
+- a PostgreSQL SQL catalog: a session-level advisory lock on a connection of its own;
+- other catalogs (REST): no lock; the catalog refuses the later of two commits from the same base.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+from pyiceberg.catalog import Catalog
+from pyiceberg.catalog.sql import SqlCatalog
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def table_lock(catalog: Catalog, namespace: str, name: str, on_wait=None) -> Iterator[None]:
+    """Hold the table's write lock for the duration of the block; `on_wait(message)` is called before waiting."""
+    engine = getattr(catalog, "engine", None) if isinstance(catalog, SqlCatalog) else None
+    dialect = engine.dialect.name if engine is not None else ""
+    if dialect == "sqlite" and engine.url.database:
+        with _file_lock(Path(engine.url.database).resolve().parent / "locks" / f"{namespace}.{name}.lock",
+                        f"{namespace}.{name}", on_wait):
+            yield
+    elif dialect == "postgresql":
+        with _advisory_lock(engine, f"jira-assets:{namespace}.{name}", on_wait):
+            yield
+    else:
+        yield
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path, label: str, on_wait) -> Iterator[None]:
+    from filelock import FileLock, Timeout
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        _waiting(label, on_wait)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@contextlib.contextmanager
+def _advisory_lock(engine, label: str, on_wait) -> Iterator[None]:
+    from sqlalchemy import text
+
+    key = int.from_bytes(hashlib.sha256(label.encode()).digest()[:8], "big", signed=True)
+    with engine.connect() as conn:
+        if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+            _waiting(label, on_wait)
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            conn.commit()
+
+
+def _waiting(label: str, on_wait) -> None:
+    message = f"another sync of {label} is running: waiting for it to commit"
+    (on_wait or log.info)(message)
