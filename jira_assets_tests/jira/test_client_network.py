@@ -119,3 +119,12 @@ def test_a_new_run_tries_again(tmp_path):
         assert asyncio.run(one(sim.url, "run-1")) is False
         assert asyncio.run(one(sim.url, "run-2")) is True
         assert len(sim.new_entries(settle=0.2)) == 2
+
+
+def test_an_error_is_one_sentence_without_doubled_periods():
+    err = JiraError("issue_comments", 404, "GET", "/rest/api/2/issue/1/comment",
+                    ["Issue does not exist or you do not have permission to see it."],
+                    hint="the resource does not exist or is not visible to this account.")
+    text = str(err)
+    assert ".." not in text and "\n" not in text
+    assert text.endswith("Likely cause: the resource does not exist or is not visible to this account.")
