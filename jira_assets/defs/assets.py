@@ -10,6 +10,7 @@ alone (the UI's "Execute checks"), the step only evaluates them.
 
 import os
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from dagster import (
@@ -18,6 +19,7 @@ from dagster import (
 )
 
 from jira_assets.defs.checks import check_specs_for, evaluate
+from jira_assets.defs.progress import ProgressReport
 from jira_assets.defs.freshness import automation_condition_for, freshness_policy_for
 from jira_assets.endpoints import BY_NAME, ENDPOINTS
 from jira_assets.jira.client import JiraError
@@ -25,6 +27,7 @@ from jira_assets.lake.arrow import COLUMN_TYPES, RAW_COLUMN, SYNCED_AT_COLUMN
 from jira_assets.selection import EXCLUDE_ENV, descendants, enabled_endpoints
 from jira_assets.spec import EndpointSpec
 from jira_assets.sync.base import RunOptions, SyncContext, SyncRefused
+from jira_assets.sync.progress import SyncProgress
 from jira_assets.sync.run import table_write
 
 OWNER = "team:data-engineering"
@@ -58,6 +61,14 @@ def asset_spec(spec: EndpointSpec) -> AssetSpec:
     )
 
 
+def step_priority(spec: EndpointSpec) -> int:
+    """Which steps an executor starts first when it cannot start all: parents whose children are waiting, then the
+    children (they fan out over many requests), then the one-page lists, which fill the gaps."""
+    if descendants([spec.name]):
+        return 2
+    return 1 if spec.parent is not None else 0
+
+
 def build_asset(spec: EndpointSpec, enabled: Iterable[str]) -> AssetsDefinition:
     key = AssetKey(spec.name)
     full_spec = asset_spec(spec)
@@ -71,6 +82,7 @@ def build_asset(spec: EndpointSpec, enabled: Iterable[str]) -> AssetsDefinition:
         check_specs=check_specs_for(spec, set(enabled)),
         can_subset=True,
         required_resource_keys={"jira", "lake"},
+        op_tags={"dagster/priority": str(step_priority(spec))},
     )
     def _asset(context: AssetExecutionContext):
         jira, lake = context.resources.jira, context.resources.lake
@@ -80,15 +92,30 @@ def build_asset(spec: EndpointSpec, enabled: Iterable[str]) -> AssetsDefinition:
             with lake.writer().table_lock(spec.name, on_wait=context.log.info):
                 now = datetime.now(timezone.utc)
                 ctx = SyncContext(spec, lake.reader(), RunOptions.from_tags(context.run.tags), now)
+                progress = SyncProgress()
                 # Scoped to the run: its first request goes alone, and a refusal of the credentials ends every step.
-                write = table_write(ctx, lambda: jira.client(scope=context.run_id), lambda err: refusal(spec, err))
-                yield Output(write, output_name=spec.name)
+                write = table_write(ctx, lambda: jira.client(scope=context.run_id), lambda err: refusal(spec, err),
+                                    progress)
+                report = ProgressReport(context, spec.name, jira.effective_rate_limit(),
+                                        write.metadata.get("incremental", False))
+                yield Output(replace(write, batches=_reporting(write.batches, progress, report, write.metadata)),
+                             output_name=spec.name)
+                report.done(progress)
             if write.metadata.get("warning"):
                 context.log.warning(write.metadata["warning"])
         for check_key in sorted(context.selected_asset_check_keys, key=lambda k: k.name):
             yield evaluate(check_key.name, spec, lake, jira)
 
     return _asset
+
+
+def _reporting(batches, progress: SyncProgress, report: ProgressReport, metadata: dict):
+    for batch in batches:
+        yield batch
+        report.tick(progress)
+    metadata["sync_seconds"] = round(progress.seconds, 2)  # drained: what the commit's metadata reports
+    if report.expected.get(report.name) is not None:
+        metadata["expected_requests"] = report.expected[report.name]
 
 
 def refusal(spec: EndpointSpec, err: Exception) -> Failure:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from dagster import AssetSelection, Definitions, define_asset_job
+from dagster import AssetSelection, Definitions, define_asset_job, multiprocess_executor
 
 from jira_assets.defs.assets import build_assets
 from jira_assets.defs.automation import ISSUES_LANE, LANE_TAG, automation_definitions
@@ -15,6 +15,7 @@ from jira_assets.defs.checks import parse_tolerance
 from jira_assets.defs.io_manager import IcebergIOManager
 from jira_assets.defs.resources import JiraResource
 from jira_assets.defs.snowflake import snowflake_sync_from_env
+from jira_assets.env import env_number
 from jira_assets.selection import enabled_endpoints
 from jira_assets.settings import SettingsError, collect, jira_connection_problems
 from jira_assets.sync.scope import IncrementalSettings
@@ -30,6 +31,7 @@ def build_definitions(names: Iterable[str] | None = None) -> Definitions:
     sync_all = define_asset_job(SYNC_ALL_JOB, selection=AssetSelection.all(), description="Every enabled Jira endpoint.",
                                 tags={LANE_TAG: ISSUES_LANE})
     return Definitions(
+        executor=step_executor(),
         assets=build_assets(names),
         jobs=[sync_all, *automation["jobs"]],
         schedules=automation["schedules"],
@@ -42,10 +44,26 @@ def build_definitions(names: Iterable[str] | None = None) -> Definitions:
     )
 
 
+MAX_CONCURRENT_ENV = "JIRA_ASSETS_MAX_CONCURRENT"
+DEFAULT_MAX_CONCURRENT = 8
+
+
+def step_executor():
+    """Dagster's multiprocess executor, each step a process forked from a server that has already imported this
+    code location (a fresh interpreter costs seconds of imports per step), several steps at once: the machine-wide
+    throttle, not the executor, bounds the requests, so while one step commits others keep it busy."""
+    return multiprocess_executor.configured({
+        "max_concurrent": env_number(MAX_CONCURRENT_ENV, DEFAULT_MAX_CONCURRENT, kind=int, minimum=1,
+                                     what="a whole number of steps"),
+        "start_method": {"forkserver": {"preload_modules": ["jira_assets.defs.step_preload"]}},
+    })
+
+
 def settings_problems() -> list[str]:
     """One line per unusable setting of the deployment (README "Configuration"); empty when all are fine."""
     problems = jira_connection_problems()
-    for read in (enabled_endpoints, IncrementalSettings.from_env, parse_tolerance, snowflake_sync_from_env):
+    for read in (enabled_endpoints, IncrementalSettings.from_env, parse_tolerance, snowflake_sync_from_env,
+                 step_executor):
         problems += collect(read)
     return problems
 

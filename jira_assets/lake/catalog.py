@@ -80,17 +80,17 @@ def check_embedded_lake(root: Path) -> None:
     folder, a copied lake whose catalog still points at the original."""
     db, warehouse = root / "catalog.db", root / "warehouse"
     start_over = f"or delete {root} to start over with a full resync"
-    if not db.exists():
+    empty = not db.exists() or db.stat().st_size == 0
+    if empty:
+        # A catalog being created by another process is empty for a moment too: only tables without it are a loss.
         if warehouse.is_dir() and next(warehouse.rglob("*.metadata.json"), None) is not None:
-            raise LakeError(f"{db} is missing while {warehouse} holds tables: the catalog (every table's current "
-                            f"version and the sync cursors) was lost. Restore catalog.db from a backup, {start_over}")
+            state = "is missing" if not db.exists() else "is empty (0 bytes)"
+            raise LakeError(f"{db} {state} while {warehouse} holds tables: the catalog (every table's current "
+                            f"version and the sync cursors) was lost. Restore it from a backup, {start_over}")
         if root.exists() and not os.access(root, os.W_OK):
             raise LakeError(f"{root} is read-only: make it writable (the sync commits every table there), or set "
                             f"{LAKE_DIR_ENV} to a writable folder")
         return
-    if db.stat().st_size == 0:
-        raise LakeError(f"{db} is empty (0 bytes): the catalog (every table's current version and the sync cursors) "
-                        f"was lost or truncated. Restore it from a backup, {start_over}")
     try:
         with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
             conn.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()

@@ -22,6 +22,7 @@ from jira_assets.lake.arrow import records_to_batch
 from jira_assets.lake.writer import TableWrite
 from jira_assets.sync import summary as keys
 from jira_assets.sync.base import SyncContext, SyncRefused
+from jira_assets.sync.progress import SyncProgress
 from jira_assets.sync.stream import iterate_in_thread
 
 # Rows per Arrow batch handed to the lake: large enough to keep Parquet efficient, small enough to keep memory flat.
@@ -31,12 +32,15 @@ OpenClient = Callable[[], AbstractAsyncContextManager[JiraClient]]
 
 
 def table_write(ctx: SyncContext, open_client: OpenClient,
-                explain: Callable[[Exception], Exception] | None = None) -> TableWrite:
+                explain: Callable[[Exception], Exception] | None = None,
+                progress: SyncProgress | None = None) -> TableWrite:
     """The stream of batches for one materialization; summary and metadata are completed once it is drained.
 
     The first batch is pulled here, so the usual fatal errors (credentials, permission, a missing feature) raise
     from this call, in the caller's own step, rather than later inside the writer. `explain` turns a refusal
-    (JiraError, SyncRefused) into the error the caller wants raised, wherever in the stream it happens."""
+    (JiraError, SyncRefused) into the error the caller wants raised, wherever in the stream it happens. `progress`
+    is kept up to date with the rows and requests so far."""
+    progress = progress if progress is not None else SyncProgress()
     spec = ctx.spec
     plan = spec.sync.plan(ctx)
     plan.summary.update({keys.ENDPOINT: spec.name, keys.SYNCED_AT: ctx.synced_at.isoformat()})
@@ -48,6 +52,7 @@ def table_write(ctx: SyncContext, open_client: OpenClient,
             try:
                 async for batch in _batches(spec, plan.pages(client), ctx.synced_at):
                     rows += batch.num_rows
+                    progress.rows, progress.requests = rows, client.stats.requests
                     yield batch
                 if plan.verify is not None:
                     await plan.verify(client, rows)
@@ -57,6 +62,7 @@ def table_write(ctx: SyncContext, open_client: OpenClient,
                 raise explain(err) from None
             finally:
                 stats = client.stats
+                progress.requests = stats.requests
                 metadata.update({
                     "requests": stats.requests,
                     "retries": stats.retries,
