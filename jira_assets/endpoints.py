@@ -10,11 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from jira_assets.jira import embedded
+from jira_assets.jira.custom_fields import SPRINT
 from jira_assets.jira.fetch import FetchSpec
 from jira_assets.lake.arrow import Column
+from jira_assets.derived.custom_fields import CustomFieldMap
 from jira_assets.spec import EndpointSpec, ParentLink
 from jira_assets.sync.change_feed import WorklogChangeFeed
-from jira_assets.sync.follow_parent import ChangelogBulk, EmbeddedPages, FollowParentCommits, WorklogFeed
+from jira_assets.sync.follow_parent import (
+    ChangelogBulk, EmbeddedList, EmbeddedPages, FollowParentCommits, WorklogFeed,
+)
 from jira_assets.sync.issue_search import IssueSearchCursor
 
 V2 = "/rest/api/2"
@@ -57,6 +62,13 @@ FULL_LOAD_JQL = 'updated >= "1970-01-01 00:00" ORDER BY updated ASC, id ASC'
 # Comments and worklogs as search/jql embeds them in each issue (complete unless `total` says otherwise).
 EMBEDDED_COMMENTS = EmbeddedPages("comment", "comments")
 EMBEDDED_WORKLOGS = EmbeddedPages("worklog", "worklogs")
+
+
+
+def follow_issues(fetch, other_end: str = "") -> FollowParentCommits:
+    """A list inside each issue: read from the issue pages at every full load and for every changed issue."""
+    return FollowParentCommits(full=fetch, changed=fetch, other_end=other_end)
+
 
 # What `check` asks to see whether issues (and so their changelogs, comments and worklogs) are readable at all.
 ISSUE_PROBE = FetchSpec(path=f"{V2}/search/jql", paging="cursor", method="POST", items_key="issues", page_size=1,
@@ -111,7 +123,8 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
             c("resolution_date", "fields.resolutiondate", "timestamptz"), c("due_date", "fields.duedate", "date"),
             c("comment_total", "fields.comment.total", "long"), c("worklog_total", "fields.worklog.total", "long"),
         ),
-        sync=IssueSearchCursor(), probe=ISSUE_PROBE,
+        # Custom fields become typed columns, typed from the field catalogue (sync/custom_columns.py).
+        sync=IssueSearchCursor(field_catalogue="fields"), probe=ISSUE_PROBE,
     ),
     EndpointSpec(
         "issue_changelog", ISSUES, "Full change history of every issue (changelog/bulkfetch, 1000 issues a call).",
@@ -150,6 +163,53 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
         # adding, editing or deleting a worklog updates its issue, so the changed issues carry every change.
         sync=FollowParentCommits(full=WorklogFeed(), changed=EMBEDDED_WORKLOGS),
         probe=ISSUE_PROBE,
+    ),
+    # ---- the lists inside an issue, from the pages issue_search already fetched (no request) ---------------
+    EndpointSpec(
+        "issue_links", ISSUES, "Every issue link, from this issue's side: its type, direction and the other issue.",
+        None, ("issue_id", "id"),
+        (ID, c("type_id", "type.id"), c("type_name", "type.name"), c("inward", "type.inward"),
+         c("outward", "type.outward")),
+        parent=ParentLink("issue_search", "issue_id"),
+        sync=follow_issues(EmbeddedList(embedded.links, field="issuelinks"), other_end="other_issue_id"),
+        probe=ISSUE_PROBE,
+        computed=(c("direction"), c("other_issue_id"), c("other_issue_key")),
+    ),
+    EndpointSpec(
+        "issue_fix_versions", ISSUES, "The versions each issue is to be fixed in (fixVersions).",
+        None, ("issue_id", "version_id"),
+        (c("version_id", "id"), NAME, c("released", "released", "boolean"), c("release_date", "releaseDate", "date")),
+        parent=ParentLink("issue_search", "issue_id"),
+        sync=follow_issues(EmbeddedList(embedded.objects, field="fixVersions")), probe=ISSUE_PROBE,
+    ),
+    EndpointSpec(
+        "issue_affects_versions", ISSUES, "The versions each issue affects (versions).",
+        None, ("issue_id", "version_id"),
+        (c("version_id", "id"), NAME, c("released", "released", "boolean"), c("release_date", "releaseDate", "date")),
+        parent=ParentLink("issue_search", "issue_id"),
+        sync=follow_issues(EmbeddedList(embedded.objects, field="versions")), probe=ISSUE_PROBE,
+    ),
+    EndpointSpec(
+        "issue_components", ISSUES, "The components of each issue.",
+        None, ("issue_id", "component_id"), (c("component_id", "id"), NAME),
+        parent=ParentLink("issue_search", "issue_id"),
+        sync=follow_issues(EmbeddedList(embedded.objects, field="components")), probe=ISSUE_PROBE,
+    ),
+    EndpointSpec(
+        "issue_labels", ISSUES, "The labels of each issue, one row per label.",
+        None, ("issue_id", "label"), (c("label"),),
+        parent=ParentLink("issue_search", "issue_id"),
+        sync=follow_issues(EmbeddedList(embedded.labels, field="labels")), probe=ISSUE_PROBE,
+    ),
+    EndpointSpec(
+        "issue_sprints", ISSUES, "The sprints of each issue (Jira Software's Sprint field), and its current one.",
+        None, ("issue_id", "sprint_id"),
+        (c("sprint_id", "id", "long"), NAME, c("state"), c("board_id", "boardId", "long"),
+         c("start_date", "startDate", "timestamptz"), c("end_date", "endDate", "timestamptz"),
+         c("complete_date", "completeDate", "timestamptz")),
+        parent=ParentLink("issue_search", "issue_id"),
+        sync=follow_issues(EmbeddedList(embedded.sprints, custom_type=SPRINT, catalogue="fields")),
+        probe=ISSUE_PROBE, computed=(c("is_current", type="boolean"),),
     ),
     EndpointSpec(
         "worklog_updated", ISSUES, "Worklog ids with their last update time (worklog/updated).",
@@ -198,6 +258,13 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
         (c("key"), c("formatted_key", "formattedKey")),
     ),
     # ---- issue dimensions ---------------------------------------------------------------------------------
+    EndpointSpec(
+        "custom_fields", DIMENSIONS, "Which issue_search column holds which custom field, with its type.",
+        None, ("column_name",),
+        (c("column_name"), c("field_id"), c("part"), c("field_name"), c("column_type"), c("schema_type"),
+         c("schema_items"), c("schema_custom"), c("scope_project_id"), c("in_jira", "in_jira", "boolean")),
+        sync=CustomFieldMap(issues="issue_search", catalogue="fields"),
+    ),
     EndpointSpec(
         "fields", DIMENSIONS, "System and custom fields; match custom fields on schema.custom, not on the name.",
         FetchSpec(path=f"{V2}/field", paging="plain_array"), ("id",),

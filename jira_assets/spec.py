@@ -38,7 +38,7 @@ class EndpointSpec:
     name: str
     group: str
     description: str
-    fetch: FetchSpec
+    fetch: FetchSpec | None  # None: nothing is requested for it (read from a parent's pages, or derived)
     primary_key: tuple[str, ...]
     columns: tuple[Column, ...]
     parent: ParentLink | None = None
@@ -50,6 +50,18 @@ class EndpointSpec:
     permission: str = ""
     # What `jira-assets check` requests to see whether the endpoint is readable (default: `fetch`, one record).
     probe: FetchSpec | None = None
+    # Columns whose values the sync computes beside each record (the other issue of a link, whether a sprint is the
+    # current one), rather than reading them from the record by path.
+    computed: tuple[Column, ...] = ()
+
+    @property
+    def source(self) -> str:
+        """Where its records come from, as the docs and the UI say it."""
+        if self.fetch is not None:
+            return f"{self.fetch.method} {self.fetch.path}"
+        if self.parent is not None:
+            return f"the {self.parent.asset} pages already fetched (no request)"
+        return "the lake's own tables (no request)"
 
     # ---- the table ------------------------------------------------------------------------------------------
 
@@ -64,10 +76,17 @@ class EndpointSpec:
         return [col for col in self.columns if col.name not in parent_keys]
 
     @property
+    def keyed_columns(self) -> list[Column]:
+        """The columns whose values come beside each record: the parent key, then the computed ones."""
+        return self.parent_key_columns + list(self.computed)
+
+    @property
     def table_columns(self) -> list[Column]:
-        """Parent key first, then the typed columns; `_raw` and `_synced_at` are added by the lake's Arrow layer."""
-        return self.parent_key_columns + self.typed_columns
+        """Parent key first, then the typed and computed columns; `_raw` and `_synced_at` are added by the lake's
+        Arrow layer."""
+        return self.parent_key_columns + self.typed_columns + list(self.computed)
 
     @property
     def arrow_schema(self) -> pa.Schema:
-        return schema_for(self.typed_columns, {c.name: c.type for c in self.parent_key_columns})
+        keyed = self.keyed_columns
+        return schema_for(self.typed_columns, {c.name: c.type for c in keyed}, {c.name: c.doc for c in keyed})

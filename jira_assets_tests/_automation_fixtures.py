@@ -114,7 +114,7 @@ def stand_in_assets(names):
     out = []
     for name in names:
 
-        @multi_asset(name=name, specs=[asset_spec(BY_NAME[name])])
+        @multi_asset(name=name, specs=[asset_spec(BY_NAME[name], names)])
         def _a():
             return None
 

@@ -74,6 +74,8 @@ def pages(n: int, cap: int) -> int:
 def planned_requests(url: str, name: str, parent_ids: list | None = None, *, truth: Truth = fetch_truth) -> int:
     """Requests a perfect client makes for a full sync of `name`, from the ground truth and the page caps."""
     spec = BY_NAME[name]
+    if spec.fetch is None:  # read from a parent's pages, or derived from the lake
+        return 0
     items = truth(url, name)
     if isinstance(spec.sync, FollowParentCommits):
         return _children_of_issues(spec.sync.full, items, parent_ids)

@@ -77,6 +77,8 @@ LAYERS = {
     "jira_assets.jira": ({"jira_assets.jira", "jira_assets.env"}, {"dagster", "pyiceberg", "pyarrow"}),
     "jira_assets.lake": ({"jira_assets.lake"}, {"dagster", "httpx"}),
     "jira_assets.sync": ({"jira_assets.sync", "jira_assets.jira", "jira_assets.lake", "jira_assets.env"}, {"dagster"}),
+    "jira_assets.derived": ({"jira_assets.derived", "jira_assets.sync", "jira_assets.jira", "jira_assets.lake",
+                             "jira_assets.env"}, {"dagster"}),
 }
 
 

@@ -50,7 +50,7 @@ def cmd_endpoints(args: argparse.Namespace) -> int:
     for spec in ENDPOINTS:
         flags = ("on " if spec.enabled_by_default else "off") + (" admin" if spec.admin_only else "      ")
         parent = f" <- {spec.parent.asset}" if spec.parent else ""
-        print(f"{spec.name:24} {flags}  {spec.group:22} {spec.sync.name:22} {spec.fetch.method} {spec.fetch.path}{parent}")
+        print(f"{spec.name:24} {flags}  {spec.group:22} {spec.sync.name:22} {spec.source}{parent}")
     return 0
 
 

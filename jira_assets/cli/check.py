@@ -71,6 +71,8 @@ async def probe(client: JiraClient, spec: EndpointSpec) -> Probe:
             await client.request_json(fetch.method, fetch.path, json={**fetch.body, "maxResults": fetch.page_size},
                                       endpoint=spec.name)
             return Probe(spec.name, 200, True)
+        if spec.fetch is None:
+            return Probe(spec.name, None, True, f"not probed: read from {spec.source}")
         parent_id = None
         if spec.parent is not None:
             parent_id = await _first_id(client, spec)

@@ -114,10 +114,30 @@ def _print_lake_summary() -> None:
 Query it:
   pyiceberg:  from pyiceberg.catalog.sql import SqlCatalog
               cat = SqlCatalog("jira", uri="sqlite:///{lake_dir}/catalog.db", warehouse="file://{os.path.abspath(lake_dir)}/warehouse")
-              cat.load_table("jira.issue_search").scan(selected_fields=("key", "status_id")).to_arrow()
-  DuckDB:     import duckdb; t = cat.load_table("jira.issue_search").scan().to_arrow()
-              duckdb.sql("select status_category_key, count(*) from t group by 1").show()
-Open the UI:  make dev   (then http://127.0.0.1:3000)""")
+              cat.load_table("jira.issue_search").scan(selected_fields=("key", "status_id")).to_arrow()""")
+    _story_points_query(catalog)
+    print("Open the UI:  make dev   (then http://127.0.0.1:3000)")
+
+
+def _story_points_query(catalog) -> None:
+    """A query on a typed custom field: story points by status category (DuckDB over the Iceberg table)."""
+    try:
+        import duckdb
+    except ImportError:
+        return
+    fields = catalog.load_table(("jira", "custom_fields")).scan().to_arrow().to_pylist()
+    column = next((f["column_name"] for f in fields if (f["field_name"] or "").lower() in
+                   ("story points", "story point estimate") and f["column_type"] == "double"), None)
+    if column is None:
+        return
+    issues = catalog.load_table(("jira", "issue_search")).scan(  # noqa: F841 - DuckDB reads it by name
+        selected_fields=("status_category_key", column)).to_arrow()
+    query = (f"select status_category_key, count(*) as issues, count({column}) as estimated, "
+             f"sum({column}) as points from issues group by 1 order by 1")
+    print(f"""  DuckDB:     import duckdb; issues = cat.load_table("jira.issue_search").scan().to_arrow()
+              duckdb.sql("{query}").show()
+""")
+    duckdb.sql(query).show()
 
 
 def run_dev(scale: str, port: str) -> int:

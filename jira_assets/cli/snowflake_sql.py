@@ -13,11 +13,14 @@ from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from jira_assets.lake.arrow import COLUMN_TYPES, RAW_COLUMN
+from jira_assets.lake.reader import LakeReader
 from jira_assets.lake.snowflake import MODES, SetupOptions, TableSpecForSql, snowflake_setup_sql
 
 
-def catalogue_tables(names: Iterable[str] | None = None) -> list[TableSpecForSql]:
-    """One TableSpecForSql per endpoint (the enabled ones unless `names` is given), catalogue order."""
+def catalogue_tables(names: Iterable[str] | None = None, lake: LakeReader | None = None) -> list[TableSpecForSql]:
+    """One TableSpecForSql per endpoint (the enabled ones unless `names` is given), catalogue order. With a `lake`,
+    a table it holds is described as it is there (with the custom field columns the sync added); others as the
+    catalogue defines them."""
     from jira_assets.endpoints import ENDPOINTS
     from jira_assets.selection import enabled_endpoints
 
@@ -30,22 +33,39 @@ def catalogue_tables(names: Iterable[str] | None = None) -> list[TableSpecForSql
     for spec in ENDPOINTS:
         if spec.name not in wanted:
             continue
-        json_columns = {c.name for c in spec.columns if COLUMN_TYPES[c.type].holds_json} | {RAW_COLUMN}
-        tables.append(
-            TableSpecForSql.from_arrow(spec.name, spec.arrow_schema, json_columns, comment=spec.description)
-        )
+        json_columns = {c.name for c in spec.table_columns if COLUMN_TYPES[c.type].holds_json} | {RAW_COLUMN}
+        table = lake.load(spec.name) if lake is not None else None
+        if table is not None:
+            tables.append(TableSpecForSql.from_iceberg(spec.name, table.schema(), json_columns,
+                                                      comment=spec.description))
+        else:
+            tables.append(TableSpecForSql.from_arrow(spec.name, spec.arrow_schema, json_columns,
+                                                     comment=spec.description))
     return tables
+
+
+def lake_if_present() -> LakeReader | None:
+    """The lake the sync writes to, when it exists (a configured catalog, or the embedded lake's catalog file):
+    printing SQL never creates one."""
+    from pyiceberg.utils.config import Config
+
+    from jira_assets.lake.catalog import DEFAULT_CATALOG_NAME, open_catalog, resolve_lake_dir
+
+    if Config().get_catalog_config(DEFAULT_CATALOG_NAME) is None and not (resolve_lake_dir() / "catalog.db").exists():
+        return None
+    return LakeReader(open_catalog())
 
 
 def print_setup_sql(
     mode: str,
     *,
     names: Iterable[str] | None = None,
+    lake: LakeReader | None = None,
     options: SetupOptions | None = None,
     out: TextIO | None = None,
 ) -> str:
     """Write the setup SQL for `mode` and the enabled endpoints to `out` (stdout); return it too."""
-    sql = snowflake_setup_sql(mode, catalogue_tables(names), options or SetupOptions.from_env())
+    sql = snowflake_setup_sql(mode, catalogue_tables(names, lake), options or SetupOptions.from_env())
     (out or sys.stdout).write(sql)
     return sql
 
@@ -63,6 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--role", help="service role (default $SNOWFLAKE_ROLE or JIRA_ASSETS)")
     parser.add_argument("--analyst-role", help="a role that gets SELECT on the views")
     parser.add_argument("--storage-base-url", help="external volume STORAGE_BASE_URL (default $SNOWFLAKE_STORAGE_BASE_URL)")
+    parser.add_argument("--catalogue-only", action="store_true",
+                        help="describe every table as the catalogue defines it, not as the lake holds it (the lake "
+                             "adds custom field columns)")
     args = parser.parse_args(argv)
     overrides = {
         key: value
@@ -79,7 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides["views_schema"] = None
     names = [n.strip() for n in args.tables.split(",") if n.strip()] if args.tables else None
     try:
-        print_setup_sql(args.mode, names=names, options=SetupOptions.from_env(**overrides))
+        lake = None if args.catalogue_only else lake_if_present()
+        print_setup_sql(args.mode, names=names, lake=lake, options=SetupOptions.from_env(**overrides))
     except ValueError as exc:
         print(f"jira-assets snowflake-sql: {exc}", file=sys.stderr)
         return 2

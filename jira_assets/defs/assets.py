@@ -42,19 +42,23 @@ def column_schema(spec: EndpointSpec) -> TableSchema:
     return TableSchema(columns=cols)
 
 
-def asset_spec(spec: EndpointSpec) -> AssetSpec:
+def asset_spec(spec: EndpointSpec, enabled: Iterable[str] | None = None) -> AssetSpec:
+    """The asset as Dagster shows it. Upstream: the parent, and the tables its strategy reads that are enabled."""
+    enabled = set(enabled) if enabled is not None else set(BY_NAME)
+    upstream = [spec.parent.asset] if spec.parent else []
+    upstream += [name for name in spec.sync.reads if name in enabled and name not in upstream]
     return AssetSpec(
         key=spec.name,
         group_name=spec.group,
         description=spec.description,
-        deps=[spec.parent.asset] if spec.parent else [],
+        deps=upstream,
         kinds={"jira", "iceberg"},
         owners=[OWNER],
         tags={"jira/admin_only": str(spec.admin_only).lower(), "jira/sync": spec.sync.name},
         metadata={
             "dagster/column_schema": column_schema(spec),
             "primary_key": ", ".join(spec.primary_key),
-            "jira_path": f"{spec.fetch.method} {spec.fetch.path}",
+            "jira_path": spec.source,
         },
         freshness_policy=freshness_policy_for(spec),
         automation_condition=automation_condition_for(spec),
@@ -71,7 +75,8 @@ def step_priority(spec: EndpointSpec) -> int:
 
 def build_asset(spec: EndpointSpec, enabled: Iterable[str]) -> AssetsDefinition:
     key = AssetKey(spec.name)
-    full_spec = asset_spec(spec)
+    enabled = list(enabled)
+    full_spec = asset_spec(spec, enabled)
 
     @multi_asset(
         name=spec.name,

@@ -54,6 +54,8 @@ COLUMN_TYPES: dict[str, ColumnType] = {
         ColumnType("timestamptz", TIMESTAMPTZ, "timestamptz"),
         ColumnType("date", pa.date32(), "date"),
         ColumnType("json", pa.string(), "string", holds_json=True),
+        ColumnType("list<string>", pa.list_(pa.string()), "list<string>"),
+        ColumnType("list<long>", pa.list_(pa.int64()), "list<long>"),
     )
 }
 ARROW_TYPES: dict[str, pa.DataType] = {name: t.arrow for name, t in COLUMN_TYPES.items()}
@@ -73,6 +75,7 @@ class Column:
     name: str
     path: str
     type: str = "string"
+    doc: str = ""  # the Iceberg column's doc (where the value comes from)
 
     def __post_init__(self) -> None:
         if self.type not in ARROW_TYPES:
@@ -303,7 +306,18 @@ def to_array(values: Sequence[Any], type_name: str) -> pa.Array:
         return pa.array([parse_timestamp_micros(v) for v in values], type=pa.int64()).cast(TIMESTAMPTZ)
     if type_name == "date":
         return pa.array([parse_date_days(v) for v in values], type=pa.int32()).cast(pa.date32())
+    if type_name == "list<string>":
+        return pa.array([_to_list(v, _to_string) for v in values], type=pa.list_(pa.string()))
+    if type_name == "list<long>":
+        return pa.array([_to_list(v, _to_long) for v in values], type=pa.list_(pa.int64()))
     raise ValueError(f"unknown column type {type_name!r}")
+
+
+def _to_list(value: Any, item: Any) -> list | None:
+    if value is None:
+        return None
+    values = value if isinstance(value, (list, tuple)) else [value]
+    return [x for x in (item(v) for v in values) if x is not None]
 
 
 def infer_type(values: Iterable[Any]) -> str:
@@ -330,13 +344,22 @@ def infer_type(values: Iterable[Any]) -> str:
 # --- batches -----------------------------------------------------------------------------
 
 
-def schema_for(columns: Sequence[Column], extra_types: Mapping[str, str] | None = None) -> pa.Schema:
+def arrow_field(name: str, type_name: str, doc: str = "") -> pa.Field:
+    """An Arrow field of the lake's type; `doc` becomes the Iceberg column's doc."""
+    return pa.field(name, ARROW_TYPES[type_name], metadata={PYARROW_DOC: doc.encode()} if doc else None)
+
+
+PYARROW_DOC = b"doc"  # the Arrow field metadata key pyiceberg reads a column's doc from
+
+
+def schema_for(columns: Sequence[Column], extra_types: Mapping[str, str] | None = None,
+               extra_docs: Mapping[str, str] | None = None) -> pa.Schema:
     """The schema records_to_batch produces: columns, extra columns, _raw, _synced_at."""
-    fields = [pa.field(c.name, c.arrow_type) for c in columns]
+    fields = [arrow_field(c.name, c.type, c.doc) for c in columns]
     for name, type_name in (extra_types or {}).items():
         if type_name not in ARROW_TYPES:
             raise ValueError(f"extra column {name!r}: unknown type {type_name!r}")
-        fields.append(pa.field(name, ARROW_TYPES[type_name]))
+        fields.append(arrow_field(name, type_name, (extra_docs or {}).get(name, "")))
     fields += [pa.field(RAW_COLUMN, pa.string()), pa.field(SYNCED_AT_COLUMN, TIMESTAMPTZ)]
     names = [f.name for f in fields]
     if len(set(names)) != len(names):
@@ -351,12 +374,15 @@ def records_to_batch(
     *,
     extra: Mapping[str, Sequence[Any]] | None = None,
     extra_types: Mapping[str, str] | None = None,
+    extra_docs: Mapping[str, str] | None = None,
     synced_at: dt.datetime | str | int,
+    row_synced_at: Sequence[Any] | None = None,
 ) -> pa.RecordBatch:
     """Typed columns + `extra` (name -> one value per record) + `_raw` + `_synced_at`.
 
     `extra_types` fixes the extra columns' types (so an empty batch still has the right
-    schema); without it they are inferred from the values.
+    schema); without it they are inferred from the values. `row_synced_at` gives some rows their
+    own `_synced_at` (None elsewhere: `synced_at`), for rows re-written from the lake unchanged.
     """
     n = len(records)
     extra = dict(extra or {})
@@ -368,7 +394,7 @@ def records_to_batch(
     missing = set(types) - set(extra)
     if missing:
         raise ValueError(f"extra_types names columns without values: {', '.join(sorted(missing))}")
-    schema = schema_for(columns, types)
+    schema = schema_for(columns, types, extra_docs)
 
     synced_micros = parse_timestamp_micros(synced_at)
     if synced_micros is None:
@@ -377,5 +403,9 @@ def records_to_batch(
     arrays = [to_array([value_at(r, c.path) for r in records], c.type) for c in columns]
     arrays += [to_array(extra[name], types[name]) for name in types]
     arrays.append(pa.array([dump_json(r) for r in records], type=pa.string()))
-    arrays.append(pa.array([synced_micros] * n, type=pa.int64()).cast(TIMESTAMPTZ))
+    if row_synced_at is None:
+        synced = [synced_micros] * n
+    else:
+        synced = [synced_micros if v is None else parse_timestamp_micros(v) for v in row_synced_at]
+    arrays.append(pa.array(synced, type=pa.int64()).cast(TIMESTAMPTZ))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)

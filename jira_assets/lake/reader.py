@@ -53,6 +53,16 @@ class LakeReader:
     def last_committed_property(self, name: str, key: str) -> str | None:
         return history.last_committed_property(self.load(name), key)
 
+    def column_docs(self, name: str) -> dict[str, str]:
+        """Each column's doc (empty when it has none); nothing for a missing table."""
+        table = self.load(name)
+        return {} if table is None else {f.name: f.doc or "" for f in table.schema().fields}
+
+    def column_types(self, name: str) -> dict[str, str]:
+        """Each column's Iceberg type (`long`, `list<string>` ...); nothing for a missing table."""
+        table = self.load(name)
+        return {} if table is None else {f.name: str(f.field_type) for f in table.schema().fields}
+
     def row_count(self, name: str) -> int:
         """Rows in the table's current snapshot (0 for a missing or empty table), from its summary."""
         return int(self.summary(name).get("total-records") or 0)

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+from pyiceberg.types import ListType
 from jira_assets.lake.arrow import COLUMN_TYPES
 
 log = logging.getLogger(__name__)
@@ -90,11 +91,19 @@ _DECIMAL = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
 LAKE_TO_ICEBERG = {name: t.iceberg for name, t in COLUMN_TYPES.items()}
 
 
+_LIST = re.compile(r"^list<(.+)>$")
+
+
 def type_mapping(iceberg_type: str) -> TypeMapping:
-    """The mapping for an Iceberg primitive type name ("long", "timestamptz", "decimal(10,2)")."""
+    """The mapping for an Iceberg type name ("long", "timestamptz", "decimal(10,2)", "list<string>"): Iceberg
+    lists are Snowflake's structured ARRAY of the element's type."""
     t = iceberg_type.strip().lower()
     if t in TYPE_MAPPINGS:
         return TYPE_MAPPINGS[t]
+    listed = _LIST.match(t)
+    if listed:
+        element = type_mapping(listed.group(1))
+        return TypeMapping(t, f"ARRAY({element.ddl})", f"ARRAY({element.snowflake})")
     m = _DECIMAL.match(t)
     if m:
         p, s = m.groups()
@@ -106,7 +115,9 @@ def type_mapping(iceberg_type: str) -> TypeMapping:
 
 
 def iceberg_type_of_arrow(dtype: pa.DataType) -> str:
-    """The Iceberg primitive type pyiceberg writes for an Arrow type."""
+    """The Iceberg type pyiceberg writes for an Arrow type (primitives, and lists of them)."""
+    if pa.types.is_list(dtype) or pa.types.is_large_list(dtype):
+        return f"list<{iceberg_type_of_arrow(dtype.value_type)}>"
     if pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
         return "string"
     if pa.types.is_int64(dtype):
@@ -266,9 +277,11 @@ class TableSpecForSql:
         json_set = set(json_columns)
         cols = []
         for f in schema.fields:
-            if not f.field_type.is_primitive:
-                raise ValueError(f"table {name!r}: column {f.name!r} is {f.field_type}, not a primitive")
-            cols.append(SqlColumn(f.name, str(f.field_type), f.name in json_set))
+            kind = f.field_type
+            if not kind.is_primitive and not (isinstance(kind, ListType) and kind.element_type.is_primitive):
+                raise ValueError(f"table {name!r}: column {f.name!r} is {kind}, not a primitive or a list of one")
+            iceberg = str(kind) if kind.is_primitive else f"list<{kind.element_type}>"
+            cols.append(SqlColumn(f.name, iceberg, f.name in json_set))
         return cls(name, tuple(cols), comment)
 
 

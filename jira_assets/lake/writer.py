@@ -80,6 +80,8 @@ class TableWrite:
     deletes: merge mode only (a table, a list of tables, or a callable returning either, called once the batches
         are drained): rows of the existing table whose values in a table's columns
         equal any row of it are removed in the same commit (e.g. {"parent_id": [...deleted parent ids]}).
+    renames: existing columns renamed in the same commit, old name -> new name (column ids stay, so history and
+        readers by id keep working).
     """
 
     batches: Iterable[pa.RecordBatch]
@@ -89,6 +91,7 @@ class TableWrite:
     summary: Mapping[str, Any] = field(default_factory=dict)
     metadata: Mapping[str, Any] = field(default_factory=dict)
     deletes: pa.Table | Sequence[pa.Table] | Callable[[], pa.Table | Sequence[pa.Table] | None] | None = None
+    renames: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.mode not in ("replace", "merge"):
@@ -357,6 +360,7 @@ class LakeWriter(LakeReader):
             columns_added: list[str] = []
         else:
             tx = table.transaction()
+            self._rename(tx, tw.renames)
             columns_added = self._evolve(tx, declared)
 
         io = tx._table.io
@@ -384,7 +388,7 @@ class LakeWriter(LakeReader):
             if run_id:
                 props[RUN_ID_PROPERTY] = run_id
             new_files = state["files"] + rewritten
-            committed = self._commit(name, tx, props, removed, new_files, base_snapshot_id, write_id)
+            committed = self._commit(name, tx, props, removed, new_files, base_snapshot_id, write_id, tw.renames)
         except BaseException:
             files.cleanup()
             raise
@@ -405,6 +409,14 @@ class LakeWriter(LakeReader):
             total_rows=total,
             preview=state["preview"],
         )
+
+    def _rename(self, tx: Transaction, renames: Mapping[str, str]) -> None:
+        have = set(tx.table_metadata.schema().column_names)
+        todo = {old: new for old, new in renames.items() if old in have and old != new}
+        if todo:
+            with tx.update_schema() as update:
+                for old, new in todo.items():
+                    update.rename_column(old, new)
 
     def _evolve(self, tx: Transaction, schema: pa.Schema) -> list[str]:
         """Add columns the table lacks (never drop, never retype). Returns the added names."""
@@ -550,7 +562,7 @@ class LakeWriter(LakeReader):
             pa.default_memory_pool().release_unused()  # one file at a time: hand its memory back
         return removed, rewritten, rows_deleted
 
-    def _commit(self, name, tx, props, removed, new_files, base_snapshot_id, write_id) -> Table:
+    def _commit(self, name, tx, props, removed, new_files, base_snapshot_id, write_id, renames=None) -> Table:
         """One snapshot: remove `removed`, add `new_files`. Retries only catalog lock contention."""
         attempt = 0
         while True:
@@ -567,11 +579,11 @@ class LakeWriter(LakeReader):
                     raise
                 log.warning("table %s: catalog busy on commit (attempt %d), retrying", name, attempt)
                 time.sleep(min(5.0, 0.2 * 2**attempt) * (1 + random.random()))
-                tx = self._fresh_transaction(name, base_snapshot_id, write_id, tx)
+                tx = self._fresh_transaction(name, base_snapshot_id, write_id, tx, renames or {})
                 if tx is None:  # the earlier attempt did land
                     return self.load(name)
 
-    def _fresh_transaction(self, name, base_snapshot_id, write_id, old_tx) -> Transaction | None:
+    def _fresh_transaction(self, name, base_snapshot_id, write_id, old_tx, renames=None) -> Transaction | None:
         """A new transaction equivalent to `old_tx` after a failed commit, if the table is unchanged."""
         table = self.load(name)
         if table is None:
@@ -584,6 +596,7 @@ class LakeWriter(LakeReader):
         if table.metadata.current_snapshot_id != base_snapshot_id:
             raise CommitFailedException(f"table {name} was changed by another writer during this write")
         tx = table.transaction()
+        self._rename(tx, renames or {})
         wanted = old_tx.table_metadata.schema()
         new = [f for f in schema_to_pyarrow(wanted, include_field_ids=False) if f.name not in table.schema().column_names]
         if new:

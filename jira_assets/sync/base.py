@@ -54,6 +54,10 @@ class LakeView(Protocol):
 
     def row_count(self, name: str) -> int: ...
 
+    def column_docs(self, name: str) -> dict[str, str]: ...
+
+    def column_types(self, name: str) -> dict[str, str]: ...
+
 
 @dataclass
 class SyncContext:
@@ -82,6 +86,10 @@ class SyncPlan:
     # Called once the pages are drained, before the commit, with the client and the rows fetched: raises
     # SyncRefused when the result is a refusal in disguise (an empty answer to credentials that lack a permission).
     verify: Callable[[JiraClient, int], Awaitable[None]] | None = None
+    # Columns derived from each batch's records (a table's custom field columns): records -> {Column: values}.
+    derive: Callable[[list[dict]], dict[Any, list]] | None = None
+    # Existing columns to rename in the same commit, old name -> new name (a field renamed in Jira).
+    renames: dict[str, str] = field(default_factory=dict)
 
 
 class SyncRefused(Exception):
@@ -98,6 +106,8 @@ class SyncStrategy:
     name: str = ""
     incremental: bool = False  # keeps cursors: its asset rides with the incremental issues run
     follows_deletions: bool = False  # removes rows of issues the deletion census found gone
+    reads: tuple[str, ...] = ()  # other tables its plan reads (besides a parent): upstream of its asset
+    derived: bool = False  # built from the lake's own tables: no request, nothing in Jira to compare it with
 
     def plan(self, ctx: SyncContext) -> SyncPlan:
         raise NotImplementedError

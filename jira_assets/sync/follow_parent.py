@@ -10,7 +10,7 @@ endpoint, the pages Jira embeds in the parent, or a site-wide feed.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -106,6 +106,40 @@ class EmbeddedPages(ChildFetch):
                                         per_issue=spec.fetch)
 
 
+@dataclass(frozen=True)
+class EmbeddedList(ChildFetch):
+    """A list Jira embeds in each parent, as records of their own (no request): `fields.<field>`, or the custom
+    field whose `schema.custom` is `custom_type` in the field catalogue table `catalogue`; `items` turns the list
+    into (record, computed values) pairs (jira/embedded.py)."""
+
+    items: Callable[[list], list]
+    field: str = ""
+    custom_type: str = ""
+    catalogue: str = ""
+
+    def field_id(self, lake: LakeView) -> str | None:
+        if self.field:
+            return self.field
+        if not self.catalogue or not lake.table_exists(self.catalogue):
+            return None
+        found = lake.read_table(self.catalogue, ["id", "schema_custom"]).to_pylist()
+        return next((row["id"] for row in found if row["schema_custom"] == self.custom_type), None)
+
+    async def pages(self, client, spec, parents):
+        field_id = self.field_id(parents.lake)
+        if field_id is None:
+            return
+        page: Page = []
+        for parent_id, value in parents.embedded(field_id):
+            for record, computed in self.items(value if isinstance(value, list) else []):
+                page.append((record, {spec.parent.key: parent_id, **computed}))
+            if len(page) >= 1000:
+                yield page
+                page = []
+        if page:
+            yield page
+
+
 class WorklogFeed(ChildFetch):
     """Every worklog of the site: worklog/updated for the ids, worklog/list for the records, whatever the parents."""
 
@@ -115,13 +149,20 @@ class WorklogFeed(ChildFetch):
 
 @dataclass(frozen=True)
 class FollowParentCommits(SyncStrategy):
-    """`full` reads the children of every parent on a full load; `changed` those of the changed parents."""
+    """`full` reads the children of every parent on a full load; `changed` those of the changed parents.
+    `other_end`: a column naming another parent (the other issue of a link): rows pointing at a parent the census
+    found deleted go too, although their own parent did not change."""
 
     full: ChildFetch
     changed: ChildFetch
+    other_end: str = ""
     name = "follow_parent_commits"
     incremental = True
     follows_deletions = True
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return tuple(sorted({f.catalogue for f in (self.full, self.changed) if getattr(f, "catalogue", "")}))
 
     def plan(self, ctx: SyncContext) -> SyncPlan:
         spec, lake = ctx.spec, ctx.lake
@@ -140,12 +181,17 @@ class FollowParentCommits(SyncStrategy):
         changed = [str(i) for i in parent.column(link.id_column).to_pylist()] if parent.num_rows else []
         gone = sorted(changes.gone_ids)
         # Changed parents are fetched whole, so their old rows go; rows of parents the census found deleted go too.
-        deletes = None if full else (lambda: [pa.table({link.key: pa.array(changed + gone, pa.string())})])
+        def deletes() -> list[pa.Table]:
+            tables = [pa.table({link.key: pa.array(changed + gone, pa.string())})]
+            if self.other_end and gone:
+                tables.append(pa.table({self.other_end: pa.array(gone, pa.string())}))
+            return tables
+
         metadata = {"incremental": not full, "parents_changed": len(changed), "parents_deleted": len(gone)}
         parents = ChangedParents(lake, link.asset, changed, None if full else changes.since)
         fetch = self.full if full else self.changed
         return SyncPlan(lambda client: fetch.pages(client, spec, parents), "replace" if full else "merge",
-                        summary, deletes, metadata)
+                        summary, None if full else deletes, metadata)
 
     def __repr__(self) -> str:
         return f"FollowParentCommits(full={type(self.full).__name__}, changed={type(self.changed).__name__})"

@@ -12,7 +12,8 @@ the cursor (less an overlap), in the account's time zone at minute precision, as
 
 from __future__ import annotations
 
-from dataclasses import replace
+import json
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,18 +21,28 @@ import pyarrow as pa
 
 from jira_assets.jira import calls
 from jira_assets.jira.fetch import fetch_pages
-from jira_assets.lake.arrow import parse_timestamp
+from jira_assets.jira.custom_fields import EPIC_LINK
+from jira_assets.lake.arrow import RAW_COLUMN, SYNCED_AT_COLUMN, parse_timestamp
 from jira_assets.sync import summary as keys
 from jira_assets.sync.base import LakeView, SyncContext, SyncPlan, SyncStrategy
+from jira_assets.sync.custom_columns import CustomColumns, FieldSelection, field_rows_from, plan_columns
 from jira_assets.sync.scope import (
     IncrementalSettings, census_jql, full_jql, held_back_cursor, incremental_jql, parse_instant,
 )
 
 
+@dataclass(frozen=True)
 class IssueSearchCursor(SyncStrategy):
+    """`field_catalogue`: the table of `GET /rest/api/2/field` its custom field columns are typed from."""
+
+    field_catalogue: str = ""
     name = "issue_search_cursor"
     incremental = True
     follows_deletions = True
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (self.field_catalogue,) if self.field_catalogue else ()
 
     def plan(self, ctx: SyncContext) -> SyncPlan:
         spec, lake, synced_at = ctx.spec, ctx.lake, ctx.synced_at
@@ -53,8 +64,22 @@ class IssueSearchCursor(SyncStrategy):
             known = dict(zip((str(i) for i in stored.column("id").to_pylist()), stored.column("updated").to_pylist()))
         newest: list[datetime] = []
         stored_rows = lake.row_count(spec.name)
+        custom = self._custom_columns(ctx)
+        seen = set(filter(None, (lake.last_committed_property(spec.name, keys.CUSTOM_FIELDS) or "").split(",")))
+        if set(custom.field_ids) != seen or full:  # written when it changes: the newest value is found walking back
+            summary[keys.CUSTOM_FIELDS] = ",".join(custom.field_ids)
+        # Fields that got a column since the last commit: the issues already in the table that hold a value for
+        # them are written again (from the lake, as they are) so their new columns are filled, no request needed.
+        backfill = set(custom.field_ids) - seen if not full and lake.table_exists(spec.name) else set()
+        metadata["custom_field_columns"] = len(custom.columns)
 
         async def pages(client):
+            if backfill:
+                refilled = 0
+                for page in self._holding(ctx, backfill):
+                    refilled += len(page)
+                    yield page
+                metadata["rows_refilled_for_new_fields"] = refilled
             tz = await calls.account_time_zone(client, spec.name)  # also validates the credentials first
             jql = full_jql(settings) if full else incremental_jql(settings, previous, tz)
             metadata["jql"] = jql
@@ -88,7 +113,36 @@ class IssueSearchCursor(SyncStrategy):
                 metadata["issues_deleted"] = len(gone)
 
         deletes = None if full else (lambda: [pa.table({"id": pa.array(gone, pa.string())})])
-        return SyncPlan(pages, "replace" if full else "merge", summary, deletes, metadata)
+        return SyncPlan(pages, "replace" if full else "merge", summary, deletes, metadata, derive=custom.values,
+                        renames=custom.renames)
+
+    def _custom_columns(self, ctx: SyncContext) -> CustomColumns:
+        spec, lake = ctx.spec, ctx.lake
+        if not self.field_catalogue or not lake.table_exists(self.field_catalogue):
+            return CustomColumns([])
+        rows = field_rows_from(lake.read_table(self.field_catalogue, [RAW_COLUMN]).column(RAW_COLUMN).to_pylist())
+        reserved = [c.name for c in spec.table_columns] + [RAW_COLUMN, SYNCED_AT_COLUMN]
+        keys_to_ids: dict[str, str] = {}
+        if any((f.get("schema") or {}).get("custom") == EPIC_LINK for f in rows) and lake.table_exists(spec.name):
+            stored = lake.read_table(spec.name, ["id", "key"])
+            keys_to_ids = dict(zip(map(str, stored.column("key").to_pylist()), map(str, stored.column("id").to_pylist())))
+        return plan_columns(rows, lake.column_docs(spec.name), reserved, FieldSelection.from_env(), keys_to_ids)
+
+    def _holding(self, ctx: SyncContext, field_ids: set[str]):
+        """Pages of the table's issues that hold a value for one of `field_ids`, each with its own `_synced_at` so
+        the tables that follow this one see no change."""
+        page: list = []
+        for batch in ctx.lake.iter_batches(ctx.spec.name, [RAW_COLUMN, SYNCED_AT_COLUMN]):
+            for raw, synced in zip(batch.column(RAW_COLUMN).to_pylist(), batch.column(SYNCED_AT_COLUMN).to_pylist()):
+                record = json.loads(raw) if raw else {}
+                fields = record.get("fields") or {}
+                if any(fields.get(f) is not None for f in field_ids):
+                    page.append((record, {SYNCED_AT_COLUMN: synced}))
+                    if len(page) >= 1000:
+                        yield page
+                        page = []
+        if page:
+            yield page
 
 
 def census_due(ctx: SyncContext, settings: IncrementalSettings) -> bool:

@@ -18,10 +18,10 @@ import pyarrow as pa
 
 from jira_assets.jira.client import JiraClient, JiraError
 from jira_assets.jira.fetch import Page
-from jira_assets.lake.arrow import records_to_batch
+from jira_assets.lake.arrow import SYNCED_AT_COLUMN, records_to_batch
 from jira_assets.lake.writer import TableWrite
 from jira_assets.sync import summary as keys
-from jira_assets.sync.base import SyncContext, SyncRefused
+from jira_assets.sync.base import SyncContext, SyncPlan, SyncRefused
 from jira_assets.sync.progress import SyncProgress
 from jira_assets.sync.stream import iterate_in_thread
 
@@ -50,7 +50,7 @@ def table_write(ctx: SyncContext, open_client: OpenClient,
         async with open_client() as client:
             rows = 0
             try:
-                async for batch in _batches(spec, plan.pages(client), ctx.synced_at):
+                async for batch in _batches(spec, plan, plan.pages(client), ctx.synced_at):
                     rows += batch.num_rows
                     progress.rows, progress.requests = rows, client.stats.requests
                     yield batch
@@ -82,17 +82,27 @@ def table_write(ctx: SyncContext, open_client: OpenClient,
         summary=plan.summary,
         metadata=metadata,
         deletes=plan.deletes,
+        renames=plan.renames,
     )
 
 
-def _batches(spec: Any, pages: AsyncIterator[Page], synced_at: datetime) -> AsyncIterator[pa.RecordBatch]:
-    """Group pages of (record, parent keys) into Arrow batches of about BATCH_ROWS rows."""
-    parent = spec.parent_key_columns
+def _batches(spec: Any, plan: SyncPlan, pages: AsyncIterator[Page], synced_at: datetime
+             ) -> AsyncIterator[pa.RecordBatch]:
+    """Group pages of (record, keys) into Arrow batches of about BATCH_ROWS rows: the typed columns read from each
+    record, the keyed columns (parent key, computed) from its keys, and the columns the plan derives per batch."""
+    keyed = spec.keyed_columns
     typed = spec.typed_columns
 
     def to_batch(rows: Page) -> pa.RecordBatch:
-        extra = {p.name: [_parent_value(keys_.get(p.name), p.type) for _, keys_ in rows] for p in parent}
-        return records_to_batch([r for r, _ in rows], typed, extra=extra or None, synced_at=synced_at)
+        extra = {c.name: [_keyed_value(keys.get(c.name), c.type) for _, keys in rows] for c in keyed}
+        types = {c.name: c.type for c in keyed}
+        docs = {c.name: c.doc for c in keyed}
+        if plan.derive is not None:
+            for column, values in plan.derive([r for r, _ in rows]).items():
+                extra[column.name], types[column.name], docs[column.name] = values, column.type, column.doc
+        row_synced = [keys.get(SYNCED_AT_COLUMN) for _, keys in rows]
+        return records_to_batch([r for r, _ in rows], typed, extra=extra or None, extra_types=types, extra_docs=docs,
+                                synced_at=synced_at, row_synced_at=row_synced if any(row_synced) else None)
 
     async def gen():
         rows: Page = []
@@ -107,7 +117,9 @@ def _batches(spec: Any, pages: AsyncIterator[Page], synced_at: datetime) -> Asyn
     return gen()
 
 
-def _parent_value(value: Any, type_: str) -> Any:
+def _keyed_value(value: Any, type_: str) -> Any:
     if value is None:
         return None
-    return int(value) if type_ == "long" else str(value)
+    if type_ == "long":
+        return int(value)
+    return str(value) if type_ == "string" else value

@@ -11,6 +11,7 @@ CURSOR_UPDATED = "jira.cursor.updated"  # issue_search: newest fields.updated co
 FILTER = "jira.filter"  # issue_search: fingerprint of the JQL filter and start date it was loaded with
 CENSUS_AT = "jira.census.at"  # issue_search, worklog_updated: when the last deletion census ran
 CENSUS_GONE = "jira.census.gone"  # issue_search: ids the census removed in this commit, comma-separated
+CUSTOM_FIELDS = "jira.custom-fields"  # issue_search: the custom fields its columns were planned from, comma-separated
 PARENT_WATERMARK = "jira.parent.synced-at"  # children: the parent's newest commit they have processed
 WORKLOG_UPDATED_CURSOR = "jira.cursor.worklog-updated"  # epoch ms, worklog/updated
 WORKLOG_DELETED_CURSOR = "jira.cursor.worklog-deleted"  # epoch ms, worklog/deleted

@@ -33,7 +33,8 @@ def test_one_asset_and_one_op_per_endpoint():
     for name in NAMES:
         spec, node = BY_NAME[name], graph.get(AssetKey(name))
         assert node.group_name == spec.group
-        assert node.parent_keys == ({AssetKey(spec.parent.asset)} if spec.parent else set())
+        upstream = {spec.parent.asset} if spec.parent else set()
+        assert node.parent_keys == {AssetKey(n) for n in upstream | {r for r in spec.sync.reads if r in NAMES}}
         assert node.freshness_policy == freshness_policy_for(spec)
         assert node.automation_condition is not None
         assert node.kinds == {"jira", "iceberg"}

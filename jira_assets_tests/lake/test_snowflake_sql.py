@@ -303,6 +303,9 @@ LAKE_TYPE_EXPECTED = {
     "timestamptz": ("timestamptz", "TIMESTAMP_LTZ(6)", "TIMESTAMP_LTZ(6)"),
     "date": ("date", "DATE", "DATE"),
     "json": ("string", "STRING", "VARCHAR"),
+    # Iceberg lists are Snowflake's structured ARRAY (custom fields with several values)
+    "list<string>": ("list<string>", "ARRAY(STRING)", "ARRAY(VARCHAR)"),
+    "list<long>": ("list<long>", "ARRAY(LONG)", "ARRAY(NUMBER(19,0))"),
 }
 
 
@@ -311,7 +314,8 @@ def test_type_mapping_covers_every_lake_type(tmp_path):
     from pyiceberg.catalog.sql import SqlCatalog
 
     assert set(LAKE_TYPE_EXPECTED) == set(ARROW_TYPES) == set(LAKE_TO_ICEBERG)
-    schema = pa.schema([pa.field(f"c_{name}", ARROW_TYPES[name]) for name in ARROW_TYPES])
+    column = {name: "c_" + re.sub(r"\W+", "_", name).strip("_") for name in ARROW_TYPES}
+    schema = pa.schema([pa.field(column[name], ARROW_TYPES[name]) for name in ARROW_TYPES])
     catalog = SqlCatalog("types", uri=f"sqlite:///{tmp_path}/c.db", warehouse=tmp_path.as_uri())
     catalog.create_namespace("n")
     table = catalog.create_table(("n", "t"), schema=schema)
@@ -319,7 +323,7 @@ def test_type_mapping_covers_every_lake_type(tmp_path):
     from_iceberg = TableSpecForSql.from_iceberg("t", table.schema())
     assert from_arrow.columns == from_iceberg.columns
     for name, (iceberg, ddl, snowflake) in LAKE_TYPE_EXPECTED.items():
-        col = next(c for c in from_iceberg.columns if c.name == f"c_{name}")
+        col = next(c for c in from_iceberg.columns if c.name == column[name])
         assert col.iceberg_type == iceberg == LAKE_TO_ICEBERG[name]
         mapping = type_mapping(col.iceberg_type)
         assert (mapping.ddl, mapping.snowflake) == (ddl, snowflake)
@@ -396,7 +400,7 @@ def test_docs_type_table_matches_the_code():
 
     docs = (Path(__file__).resolve().parents[2] / "docs" / "snowflake.md").read_text()
     for lake, iceberg in LAKE_TO_ICEBERG.items():
-        m = TYPE_MAPPINGS[iceberg]
+        m = type_mapping(iceberg)
         assert f"| `{lake}` | `{iceberg}` | `{m.ddl}` | `{m.snowflake}` |" in docs
     for m in TYPE_MAPPINGS.values():
         if m.iceberg not in LAKE_TO_ICEBERG.values():
