@@ -15,6 +15,8 @@ from jira_assets.jira.custom_fields import SPRINT
 from jira_assets.jira.fetch import FetchSpec
 from jira_assets.lake.arrow import Column
 from jira_assets.derived.custom_fields import CustomFieldMap
+from jira_assets.derived.history import FieldHistory, FlowMetrics, StatusIntervals
+from jira_assets.derived.sprint_tables import SprintIssueHistory, SprintReport
 from jira_assets.spec import EndpointSpec, ParentLink
 from jira_assets.sync.change_feed import WorklogChangeFeed
 from jira_assets.sync.follow_parent import (
@@ -35,6 +37,7 @@ SCHEMES = "workflows_and_schemes"
 PEOPLE = "users_and_groups"
 DASHBOARDS = "dashboards_and_filters"
 SYSINFO = "sysinfo"
+HISTORY = "history"  # derived from the lake's own tables (docs/derived-tables.md)
 
 # The global permission that reading the whole of an admin endpoint needs. Without it Jira answers some of them
 # with 403 and others with an empty page (they list only what the caller administers).
@@ -256,6 +259,56 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
         "project_types", PROJECTS, "Project types (whether licensed or not).",
         FetchSpec(path=f"{V2}/project/type", paging="plain_array"), ("key",),
         (c("key"), c("formatted_key", "formattedKey")),
+    ),
+    # ---- history: derived from the lake's tables, no request (docs/derived-tables.md) ------------------------
+    EndpointSpec(
+        "issue_field_history", HISTORY, "Every field of every issue over time: one row per issue, field and interval.",
+        None, ("issue_id", "field_id", "sequence"),
+        (c("field_id"), c("field"), c("sequence", type="long"), c("valid_from", type="timestamptz"),
+         c("valid_to", type="timestamptz"), c("value"), c("value_id"), c("values", type="list<string>"),
+         c("value_ids", type="list<string>"), c("author_account_id"), c("changelog_id")),
+        parent=ParentLink("issue_search", "issue_id"), sync=FieldHistory(),
+    ),
+    EndpointSpec(
+        "issue_status_intervals", HISTORY, "Time in status: one row per issue and status interval, with direction.",
+        None, ("issue_id", "sequence"),
+        (c("sequence", type="long"), c("status_id"), c("status_name"), c("status_category_key"),
+         c("entered_at", type="timestamptz"), c("exited_at", type="timestamptz"), c("seconds", type="double"),
+         c("direction")),
+        parent=ParentLink("issue_search", "issue_id"), sync=StatusIntervals(),
+    ),
+    EndpointSpec(
+        "issue_flow", HISTORY, "Flow metrics per issue: commitment, done, lead and cycle time, blocked time, "
+        "reopenings.",
+        None, ("issue_id",),
+        (c("project_id"), c("project_key"), c("issue_type_id"), c("created", type="timestamptz"),
+         c("committed_at", type="timestamptz"), c("done_at", type="timestamptz"), c("lead_seconds", type="double"),
+         c("cycle_seconds", type="double"), c("blocked_seconds", type="double"),
+         c("blocked_now", type="boolean"), c("times_reopened", type="long"), c("assignee_changes", type="long"),
+         c("sprint_changes", type="long"), c("status_changes", type="long")),
+        parent=ParentLink("issue_search", "issue_id"), sync=FlowMetrics(),
+    ),
+    EndpointSpec(
+        "sprint_issue_history", HISTORY, "Per started sprint and issue ever in it: in at start, added, removed, "
+        "estimates, done at the end.",
+        None, ("sprint_id", "issue_id"),
+        (c("sprint_id", type="long"), c("issue_id"), c("board_id", type="long"), c("in_at_start", type="boolean"),
+         c("added", type="boolean"), c("removed", type="boolean"), c("in_at_end", type="boolean"),
+         c("estimate_at_start", type="double"), c("estimate_at_end", type="double"), c("status_at_end"),
+         c("done_at_end", type="boolean")),
+        sync=SprintIssueHistory(),
+    ),
+    EndpointSpec(
+        "sprint_report", HISTORY, "Per started sprint, Jira's Sprint Report: committed, added, removed, completed "
+        "and not completed, in issues and points.",
+        None, ("sprint_id",),
+        (c("sprint_id", type="long"), c("board_id", type="long"), NAME, c("state"),
+         c("start_date", type="timestamptz"), c("end_date", type="timestamptz"),
+         c("complete_date", type="timestamptz"),
+         *(c(f"{kind}_{unit}", type="long" if unit == "issues" else "double")
+           for kind in ("committed", "added", "removed", "completed", "not_completed")
+           for unit in ("issues", "points"))),
+        sync=SprintReport(),
     ),
     # ---- issue dimensions ---------------------------------------------------------------------------------
     EndpointSpec(

@@ -29,15 +29,22 @@ def enabled_endpoints(include: str | None = None, exclude: str | None = None) ->
                 f"endpoint {name!r} takes its ids from {parent.asset!r}, which is not enabled: "
                 f"enable {parent.asset!r} or exclude {name!r} too ({INCLUDE_ENV} / {EXCLUDE_ENV})"
             )
+        for needed in BY_NAME[name].sync.requires:
+            if needed not in names:
+                raise ValueError(
+                    f"table {name!r} is computed from {needed!r}, which is not enabled: "
+                    f"enable {needed!r} or exclude {name!r} too ({INCLUDE_ENV} / {EXCLUDE_ENV})"
+                )
     return names
 
 
 def descendants(names: list[str] | set[str]) -> list[str]:
-    """The endpoints that take their ids, directly or through others, from any of `names`."""
+    """The endpoints that take their ids, or are computed, directly or through others, from any of `names`."""
     found: set[str] = set()
     frontier = set(names)
     while frontier:
-        frontier = {s.name for s in BY_NAME.values() if s.parent and s.parent.asset in frontier} - found
+        frontier = {s.name for s in BY_NAME.values()
+                    if (s.parent and s.parent.asset in frontier) or frontier & set(s.sync.requires)} - found
         found |= frontier
     return [n for n in BY_NAME if n in found]
 

@@ -64,8 +64,15 @@ def test_selection_words_and_descendants():
     assert enabled_endpoints("default", "") == [n for n in NAMES if n in DEFAULT_ENABLED]
     assert enabled_endpoints("all", "") == NAMES
     assert set(enabled_endpoints("default", "admin")).isdisjoint(ADMIN_ONLY)
-    assert descendants(["boards"]) == ["board_configuration", "board_issues", "board_sprints", "sprint_issues"]
+    # Children take their ids from a parent; derived tables are computed from the tables they require.
+    assert descendants(["boards"]) == ["sprint_issue_history", "sprint_report", "board_configuration",
+                                       "board_issues", "board_sprints", "sprint_issues"]
     with pytest.raises(ValueError, match="takes its ids from 'boards'"):
         enabled_endpoints("default", "boards")
+    with pytest.raises(ValueError, match="'issue_field_history' is computed from 'issue_changelog', which is not "
+                                         "enabled"):
+        enabled_endpoints("default", "issue_changelog")
+    assert "issue_flow" not in enabled_endpoints("default", ",".join(["issue_changelog",
+                                                                        *descendants(["issue_changelog"])]))
     with pytest.raises(ValueError, match="unknown endpoint 'nope'"):
         enabled_endpoints("default,nope", "")

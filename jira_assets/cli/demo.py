@@ -116,6 +116,7 @@ Query it:
               cat = SqlCatalog("jira", uri="sqlite:///{lake_dir}/catalog.db", warehouse="file://{os.path.abspath(lake_dir)}/warehouse")
               cat.load_table("jira.issue_search").scan(selected_fields=("key", "status_id")).to_arrow()""")
     _story_points_query(catalog)
+    _history_queries(catalog)
     print("Open the UI:  make dev   (then http://127.0.0.1:3000)")
 
 
@@ -151,3 +152,41 @@ def run_dev(scale: str, port: str) -> int:
                                    cwd=REPO_ROOT, env=env)
         except KeyboardInterrupt:
             return 0
+
+
+# The README's examples of the history tables (README "Jira's history as tables").
+HISTORY_QUERIES = {
+    "Median cycle time per project": (
+        "issue_flow",
+        "select project_key, count(*) as done_issues, "
+        "round(median(cycle_seconds) / 86400, 1) as median_cycle_days, "
+        "round(median(lead_seconds) / 86400, 1) as median_lead_days "
+        "from issue_flow where done_at is not null group by project_key order by project_key"),
+    "Committed against completed points per sprint": (
+        "sprint_report",
+        "select name, state, committed_issues, committed_points, added_points, removed_points, "
+        "completed_issues, completed_points, not_completed_points "
+        "from sprint_report order by start_date, sprint_id"),
+}
+
+
+def run_history_queries(catalog) -> dict:
+    """Each README query on the lake's history tables (DuckDB over the Iceberg tables): title -> DuckDB relation."""
+    import duckdb
+
+    connection = duckdb.connect()
+    out = {}
+    for title, (table, query) in HISTORY_QUERIES.items():
+        connection.register(table, catalog.load_table(("jira", table)).scan().to_arrow())
+        out[title] = connection.sql(query)
+    return out
+
+
+def _history_queries(catalog) -> None:
+    try:
+        results = run_history_queries(catalog)
+    except ImportError:
+        return
+    for title, relation in results.items():
+        print(f"  {title}:")
+        relation.show()

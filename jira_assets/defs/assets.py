@@ -26,7 +26,7 @@ from jira_assets.jira.client import JiraError
 from jira_assets.lake.arrow import COLUMN_TYPES, RAW_COLUMN, SYNCED_AT_COLUMN
 from jira_assets.selection import EXCLUDE_ENV, descendants, enabled_endpoints
 from jira_assets.spec import EndpointSpec
-from jira_assets.sync.base import RunOptions, SyncContext, SyncRefused
+from jira_assets.sync.base import InputMissing, RunOptions, SyncContext, SyncRefused
 from jira_assets.sync.progress import SyncProgress
 from jira_assets.sync.run import table_write
 
@@ -36,7 +36,9 @@ OWNER = "team:data-engineering"
 def column_schema(spec: EndpointSpec) -> TableSchema:
     cols = [TableColumn(col.name, COLUMN_TYPES[col.type].label, description=f"from `{col.path}`")
             for col in spec.table_columns]
-    cols.append(TableColumn(RAW_COLUMN, COLUMN_TYPES["json"].label, description="the record exactly as Jira returned it"))
+    raw = ("null: the row is computed from other tables" if spec.sync.derived
+           else "the record exactly as Jira returned it")
+    cols.append(TableColumn(RAW_COLUMN, COLUMN_TYPES["json"].label, description=raw))
     cols.append(TableColumn(SYNCED_AT_COLUMN, COLUMN_TYPES["timestamptz"].label,
                             description="when this run fetched the record"))
     return TableSchema(columns=cols)
@@ -99,8 +101,11 @@ def build_asset(spec: EndpointSpec, enabled: Iterable[str]) -> AssetsDefinition:
                 ctx = SyncContext(spec, lake.reader(), RunOptions.from_tags(context.run.tags), now)
                 progress = SyncProgress()
                 # Scoped to the run: its first request goes alone, and a refusal of the credentials ends every step.
-                write = table_write(ctx, lambda: jira.client(scope=context.run_id), lambda err: refusal(spec, err),
-                                    progress)
+                try:
+                    write = table_write(ctx, lambda: jira.client(scope=context.run_id),
+                                        lambda err: refusal(spec, err), progress)
+                except InputMissing as err:
+                    raise Failure(description=f"{err}.", allow_retries=False) from None
                 report = ProgressReport(context, spec.name, jira.effective_rate_limit(),
                                         write.metadata.get("incremental", False))
                 yield Output(replace(write, batches=_reporting(write.batches, progress, report, write.metadata)),

@@ -7,6 +7,7 @@ a sync, when only the checks are launched).
 | `parent_exists` | child tables | a row's parent key (e.g. `issue_id`) is not in the parent table | WARN |
 | `row_count_matches_jira` | issue_search | the lake's row count differs from Jira's approximate count for the same JQL by more than the tolerance | WARN |
 | `row_count_not_dropped` | tables replaced whole (full refresh, issue_search's full loads) | the last commit left fewer than half the rows of the one before | WARN |
+| the history tables' own checks | issue_field_history, issue_status_intervals, issue_flow | see `jira_assets/derived/checks.py` | ERROR (`current_matches_issue_search`: WARN) |
 
 Every failure says what is wrong in its description and metadata (counts and up to 10 offending keys).
 
@@ -21,6 +22,7 @@ restricted to `created < M`, where M is the minute of the newest `created` in th
 A lake with more rows than Jira usually holds issues deleted in Jira since the last deletion census.
 """
 
+import functools
 import math
 import os
 from collections.abc import Iterable, Sequence
@@ -88,8 +90,8 @@ def primary_key_outcome(table: pa.Table, key_columns: Sequence[str]) -> Outcome:
     if missing:
         return Outcome(False, f"the table has no primary-key column {', '.join(missing)}", {"primary_key": keys})
     nulls = {c: table.column(c).null_count for c in key_columns}
-    null_rows = int(pc.sum(pc.or_kleene(*[pc.is_null(table.column(c)) for c in key_columns])
-                          if len(key_columns) > 1 else pc.is_null(table.column(key_columns[0]))).as_py() or 0)
+    null_mask = functools.reduce(pc.or_kleene, [pc.is_null(table.column(c)) for c in key_columns])
+    null_rows = int(pc.sum(pc.cast(null_mask, pa.int64())).as_py() or 0)
     counts = table.select(list(key_columns)).group_by(list(key_columns)).aggregate([([], "count_all")])
     dup_groups = counts.filter(pc.greater(counts.column("count_all"), 1))
     extra_rows = int(pc.sum(pc.subtract(dup_groups.column("count_all"), 1)).as_py() or 0) if dup_groups.num_rows else 0
@@ -281,6 +283,18 @@ def check_row_drop(lake: IcebergIOManager, spec: EndpointSpec) -> Outcome:
     return outcome
 
 
+def check_derived(lake: IcebergIOManager, spec: EndpointSpec, check: Any) -> Outcome:
+    """One of a derived table's own checks (derived/checks.py)."""
+    reader = lake.reader()
+    if not reader.table_exists(spec.name):
+        return _missing_table(spec.name)
+    verdict = check.run(reader, spec.name)
+    metadata = {k: _md_rows(v) if isinstance(v, list) else v for k, v in verdict.metadata.items()}
+    metadata["table"] = reader.qualified_name(spec.name)
+    return Outcome(verdict.passed, verdict.description, metadata,
+                   AssetCheckSeverity.WARN if check.warn else AssetCheckSeverity.ERROR)
+
+
 # ---- Dagster definitions ---------------------------------------------------------------------------------------
 
 
@@ -300,6 +314,8 @@ def check_specs_for(spec: EndpointSpec, enabled: set[str]) -> list[AssetCheckSpe
             description="Row count equals Jira's approximate count for the same JQL "
                         f"(tolerance {ENV_COUNT_TOLERANCE}, default {DEFAULT_COUNT_TOLERANCE}).",
         ))
+    for derived in spec.sync.checks:
+        specs.append(AssetCheckSpec(derived.name, asset=spec.name, description=derived.description))
     if isinstance(spec.sync, (FullRefresh, IssueSearchCursor)):
         specs.append(AssetCheckSpec(
             DROP_CHECK, asset=spec.name,
@@ -319,6 +335,8 @@ def evaluate(check: str, spec: EndpointSpec, lake: IcebergIOManager, jira: JiraR
         outcome = check_issue_count(lake, jira, spec.name)
     elif check == DROP_CHECK:
         outcome = check_row_drop(lake, spec)
+    elif check in {c.name for c in spec.sync.checks}:
+        outcome = check_derived(lake, spec, next(c for c in spec.sync.checks if c.name == check))
     else:
         raise ValueError(f"unknown check {check!r}")
     return outcome.result(spec.name, check)

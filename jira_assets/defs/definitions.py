@@ -9,6 +9,7 @@ from pathlib import Path
 
 from dagster import AssetSelection, Definitions, define_asset_job, multiprocess_executor
 
+from jira_assets.derived.flow import FlowStages
 from jira_assets.defs.assets import build_assets
 from jira_assets.defs.automation import ISSUES_LANE, LANE_TAG, automation_definitions
 from jira_assets.defs.checks import parse_tolerance
@@ -62,8 +63,8 @@ def step_executor():
 def settings_problems() -> list[str]:
     """One line per unusable setting of the deployment (README "Configuration"); empty when all are fine."""
     problems = jira_connection_problems()
-    for read in (enabled_endpoints, IncrementalSettings.from_env, parse_tolerance, snowflake_sync_from_env,
-                 step_executor):
+    for read in (enabled_endpoints, IncrementalSettings.from_env, FlowStages.from_env, parse_tolerance,
+                 snowflake_sync_from_env, step_executor):
         problems += collect(read)
     return problems
 

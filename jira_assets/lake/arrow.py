@@ -377,8 +377,10 @@ def records_to_batch(
     extra_docs: Mapping[str, str] | None = None,
     synced_at: dt.datetime | str | int,
     row_synced_at: Sequence[Any] | None = None,
+    keep_raw: bool = True,
 ) -> pa.RecordBatch:
-    """Typed columns + `extra` (name -> one value per record) + `_raw` + `_synced_at`.
+    """Typed columns + `extra` (name -> one value per record) + `_raw` + `_synced_at`. Without `keep_raw`, `_raw`
+    is null (rows computed from other tables: their columns are the whole record).
 
     `extra_types` fixes the extra columns' types (so an empty batch still has the right
     schema); without it they are inferred from the values. `row_synced_at` gives some rows their
@@ -402,7 +404,8 @@ def records_to_batch(
 
     arrays = [to_array([value_at(r, c.path) for r in records], c.type) for c in columns]
     arrays += [to_array(extra[name], types[name]) for name in types]
-    arrays.append(pa.array([dump_json(r) for r in records], type=pa.string()))
+    arrays.append(pa.array([dump_json(r) for r in records], type=pa.string()) if keep_raw
+                  else pa.nulls(n, pa.string()))
     if row_synced_at is None:
         synced = [synced_micros] * n
     else:

@@ -6,14 +6,14 @@ The sync strategies see the lake only through this (and the parts of it they use
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NoSuchTableError
-from pyiceberg.expressions import AlwaysTrue, GreaterThan
+from pyiceberg.expressions import AlwaysTrue, And, GreaterThan, In
 from pyiceberg.io.pyarrow import ArrowScan
 from pyiceberg.table import Table
 
@@ -102,8 +102,8 @@ class LakeReader:
         if table is None:
             names = list(columns) if columns is not None else list(types)
             return pa.schema([pa.field(n, lake_arrow.ARROW_TYPES[types.get(n, "string")]) for n in names]).empty_table()
-        have = set(table.schema().column_names)
-        wanted = list(columns) if columns is not None else table.schema().column_names
+        have = {f.name for f in table.schema().fields}
+        wanted = list(columns) if columns is not None else [f.name for f in table.schema().fields]
         present = [c for c in wanted if c in have]
         if present:
             data = table.scan(selected_fields=tuple(present)).to_arrow()
@@ -120,10 +120,12 @@ class LakeReader:
         return pa.Table.from_arrays(arrays, schema=pa.schema(out))
 
     def iter_batches(
-        self, name: str, columns: Sequence[str], *, newer_than: tuple[str, dt.datetime] | None = None
+        self, name: str, columns: Sequence[str], *, newer_than: tuple[str, dt.datetime] | None = None,
+        matching: tuple[str, Collection[str]] | None = None,
     ) -> Iterator[pa.RecordBatch]:
         """The table's rows batch by batch (flat memory, for wide columns such as `_raw`), optionally only rows
-        whose timestamp column is after an instant (pushed down to the scan, so older files are not read)."""
+        whose timestamp column is after an instant, or whose column holds one of some values (both pushed down to
+        the scan, so files that cannot match are not read)."""
         table = self.load(name)
         if table is None or table.current_snapshot() is None:
             return
@@ -131,6 +133,11 @@ class LakeReader:
         if newer_than is not None:
             column, instant = newer_than
             row_filter = GreaterThan(column, instant.astimezone(dt.timezone.utc).isoformat())
+        if matching is not None:
+            column, values = matching
+            if not values:
+                return
+            row_filter = And(row_filter, In(column, set(values)))
         scan = table.scan(selected_fields=tuple(columns), row_filter=row_filter)
         # One data file at a time: pyiceberg's own batch reader hands every file to a thread pool at once and keeps
         # each file's batches in a list, which for a wide column such as `_raw` means the whole table in memory.

@@ -9,7 +9,7 @@ fetches, how it is committed (replace or merge, deletes) and which cursors and m
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -50,7 +50,8 @@ class LakeView(Protocol):
                    types: Mapping[str, str] | None = None) -> pa.Table: ...
 
     def iter_batches(self, name: str, columns: Sequence[str], *,
-                     newer_than: tuple[str, dt.datetime] | None = None) -> Iterator[pa.RecordBatch]: ...
+                     newer_than: tuple[str, dt.datetime] | None = None,
+                     matching: tuple[str, Collection[str]] | None = None) -> Iterator[pa.RecordBatch]: ...
 
     def row_count(self, name: str) -> int: ...
 
@@ -100,6 +101,10 @@ class SyncRefused(Exception):
         self.status = status
 
 
+class InputMissing(Exception):
+    """A table this sync is computed from has never been built, so there is nothing to compute from yet."""
+
+
 class SyncStrategy:
     """How one endpoint is kept in sync. Subclasses implement `plan`."""
 
@@ -108,6 +113,8 @@ class SyncStrategy:
     follows_deletions: bool = False  # removes rows of issues the deletion census found gone
     reads: tuple[str, ...] = ()  # other tables its plan reads (besides a parent): upstream of its asset
     derived: bool = False  # built from the lake's own tables: no request, nothing in Jira to compare it with
+    requires: tuple[str, ...] = ()  # tables it cannot be built without (a subset of `reads`, or its parent)
+    checks: tuple[Any, ...] = ()  # what must hold of the table it builds (derived.checks.DerivedCheck)
 
     def plan(self, ctx: SyncContext) -> SyncPlan:
         raise NotImplementedError

@@ -102,7 +102,8 @@ def _batches(spec: Any, plan: SyncPlan, pages: AsyncIterator[Page], synced_at: d
                 extra[column.name], types[column.name], docs[column.name] = values, column.type, column.doc
         row_synced = [keys.get(SYNCED_AT_COLUMN) for _, keys in rows]
         return records_to_batch([r for r, _ in rows], typed, extra=extra or None, extra_types=types, extra_docs=docs,
-                                synced_at=synced_at, row_synced_at=row_synced if any(row_synced) else None)
+                                synced_at=synced_at, row_synced_at=row_synced if any(row_synced) else None,
+                                keep_raw=not spec.sync.derived)
 
     async def gen():
         rows: Page = []

@@ -12,6 +12,7 @@ FILTER = "jira.filter"  # issue_search: fingerprint of the JQL filter and start 
 CENSUS_AT = "jira.census.at"  # issue_search, worklog_updated: when the last deletion census ran
 CENSUS_GONE = "jira.census.gone"  # issue_search: ids the census removed in this commit, comma-separated
 CUSTOM_FIELDS = "jira.custom-fields"  # issue_search: the custom fields its columns were planned from, comma-separated
+SETTINGS = "jira.settings"  # derived tables: fingerprint of the settings they were computed with
 PARENT_WATERMARK = "jira.parent.synced-at"  # children: the parent's newest commit they have processed
 WORKLOG_UPDATED_CURSOR = "jira.cursor.worklog-updated"  # epoch ms, worklog/updated
 WORKLOG_DELETED_CURSOR = "jira.cursor.worklog-deleted"  # epoch ms, worklog/deleted

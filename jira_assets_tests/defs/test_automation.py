@@ -42,9 +42,10 @@ from _automation_fixtures import REPO_ROOT, project_env, stand_in_assets
 
 ISSUE_CHILDREN = ["issue_changelog", "issue_comments", "issue_worklog"]
 # a primary-key check per table, a parent check per child, the issue count check, a drop check per table replaced
-# whole (full refresh, and issue_search's full loads)
+# whole (full refresh, and issue_search's full loads), and the derived tables' own checks
 EXPECTED_CHECKS = (len(DEFAULT_ENABLED) + sum(1 for n in DEFAULT_ENABLED if BY_NAME[n].parent) + 1
-                   + sum(1 for n in DEFAULT_ENABLED if not BY_NAME[n].sync.incremental) + 1)
+                   + sum(1 for n in DEFAULT_ENABLED if not BY_NAME[n].sync.incremental) + 1
+                   + sum(len(BY_NAME[n].sync.checks) for n in DEFAULT_ENABLED))
 
 
 def stand_in_defs(names=DEFAULT_ENABLED) -> Definitions:
@@ -118,9 +119,14 @@ def test_jobs_schedules_sensors_and_defaults():
     defs = stand_in_defs()
     Definitions.validate_loadable(defs)
     inc = defs.resolve_job_def(INCREMENTAL_JOB).asset_layer.selected_asset_keys
-    assert inc == {AssetKey(n) for n in ["issue_search", *ISSUE_CHILDREN, "worklog_updated"]}
+    lane = {n for n in DEFAULT_ENABLED if BY_NAME[n].sync.incremental}
+    assert inc == {AssetKey(n) for n in lane}
+    assert lane >= {"issue_search", *ISSUE_CHILDREN, "worklog_updated", "issue_labels", "issue_field_history",
+                    "sprint_report"}
     census = defs.resolve_job_def(CENSUS_JOB)
-    assert census.asset_layer.selected_asset_keys == {AssetKey(n) for n in ["issue_search", *ISSUE_CHILDREN]}
+    following = {n for n in lane if BY_NAME[n].sync.follows_deletions}
+    assert census.asset_layer.selected_asset_keys == {AssetKey(n) for n in following}
+    assert following >= {"issue_search", *ISSUE_CHILDREN, "issue_flow"} and "worklog_updated" not in following
     assert census.run_tags[CENSUS_TAG] == "true"
     daily = defs.resolve_job_def(DAILY_JOB).asset_layer.selected_asset_keys
     assert daily == {AssetKey(n) for n in DEFAULT_ENABLED} - inc
