@@ -1,7 +1,8 @@
 """The simulator's HTTP surface: Jira Cloud's REST paths on a Starlette app, plus `/__sim/*` control endpoints.
 
-This module holds the Simulator (issue search over the tenant), the edge every /rest request passes (JiraEdge:
-authentication, the no-software switch, a response cache) and the assembly of the routes. The handlers live in
+This module holds the Simulator (issue search over the tenant), the edge every request passes (JiraEdge: the
+credentials of the site and of the API gateway, gateway.py; the no-software switch; a response cache) and the
+assembly of the routes. The handlers live in
 routes/ by Jira area (issues, projects, agile, users, config, admin), the control plane in control.py, the ground
 truth in truth.py; http.py and data.py are what they share.
 
@@ -40,8 +41,13 @@ back in the page's `maxResults`, the documented way to discover a cap):
 Embedded lists: search/jql embeds at most 20 comments (`fields.comment.total` tells the full count), 20 worklogs and,
 with expand=changelog, 20 histories; issue/bulkfetch embeds 40 histories.
 
-Identity and edges: HTTP Basic `demo@example.com` / `demo-token`; anything else under /rest answers 401 with a
-plain-text body. `--non-admin`: Administer-Jira-only endpoints (fieldconfiguration, issuesecurityschemes,
+Identity and edges: HTTP Basic `demo@example.com` / `demo-token` (a classic API token) on the site URL; anything
+else under /rest answers 401 with a plain-text body, a scoped token (`demo-scoped-token`) with
+`x-failure-category: FAILURE_CLIENT_AUTH_MISMATCH`. `GET /_edge/tenant_info` (no auth) answers the site's cloudId;
+every path is also served in the API gateway form `/ex/jira/{cloudId}/rest/...`, where classic and scoped tokens
+(Basic) and OAuth 2.0 Bearer tokens from `POST /oauth/token` (client credentials `demo-client-id` /
+`demo-client-secret`, valid `--oauth-token-seconds`, default 3600) work; a wrong cloudId answers the gateway's 404,
+bad or expired credentials its 401 `{"code": 401, "message": "Unauthorized"}`. Details in gateway.py. `--non-admin`: Administer-Jira-only endpoints (fieldconfiguration, issuesecurityschemes,
 screenscheme, workflowscheme, auditing/record) answer 403; notificationscheme and workflows/search answer an empty
 page (they list only what the caller administers, per the spec); permissionscheme is open to every user.
 `--premium` off: priorityscheme answers 403. `--no-software`: /rest/agile and /rest/software are the dead-link 404.
@@ -75,6 +81,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import control
+from .gateway import (
+    BEARER, CLASSIC, GATEWAY_401, GATEWAY_404, SCOPED, TENANT_INFO_PATH, TOKEN_PATH, Gateway, send_json,
+)
 from .http import EMAIL, TOKEN, UNAUTHENTICATED, DeadLink, HttpError, dead_link, error_response
 from .jql import JqlError, UnboundedJqlError, compile_jql
 from .render import Renderer
@@ -113,13 +122,14 @@ class IssueView:
 
 
 class Simulator:
-    def __init__(self, tenant: Tenant):
+    def __init__(self, tenant: Tenant, oauth_token_seconds: float = 3600.0):
         self.t = tenant
         self.r = Renderer(tenant)
         self.tz = ZoneInfo(tenant.users[0].tz)
         self.auth_header = "Basic " + base64.b64encode(f"{EMAIL}:{TOKEN}".encode()).decode()
         self._search_cache: OrderedDict[tuple, list[int]] = OrderedDict()
         self.faults = None      # the FaultMiddleware, set by __main__ when present
+        self.gateway = Gateway(tenant.seed, oauth_token_seconds)
         self._view_list: list = []
 
     def _views(self) -> list:
@@ -211,7 +221,9 @@ def build_app(sim: Simulator) -> "JiraEdge":
 
 
 class JiraEdge:
-    """Outer ASGI layer: authentication, the no-software switch, and a response cache.
+    """Outer ASGI layer: the credentials (site URL and API gateway, gateway.py), the no-software switch, and a
+    response cache. A gateway request is served by the same handlers on its site path, and its body's REST links are
+    rewritten to the gateway form on the way out (cached bodies stay in the site form).
 
     GET responses under /rest are pure functions of (tenant state, path, query): nothing a GET does changes the
     tenant, and every change (advance) bumps `tenant.version`. So successful GET bodies up to 256 KiB are kept per
@@ -233,17 +245,44 @@ class JiraEdge:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path: str = scope["path"]
-        if not path.startswith("/rest/"):
-            return await self.app(scope, receive, send)
+        gw = self.sim.gateway
+        if path == TENANT_INFO_PATH:
+            return await gw.tenant_info(scope, send)
+        if path == TOKEN_PATH:
+            return await gw.token_endpoint(scope, receive, send)
         auth = None
         for k, v in scope["headers"]:
             if k == b"authorization":
                 auth = v
                 break
+        split = gw.split(path)
+        if split is not None:
+            cloud_id, site_path = split
+            if cloud_id != gw.cloud_id:
+                return await send_json(send, 404, GATEWAY_404)
+            if gw.classify(auth) not in (CLASSIC, SCOPED, BEARER):
+                return await send_json(send, 401, GATEWAY_401)
+            # the same handlers answer, on the site path; links in the body are turned back to the gateway form
+            inner = dict(scope, path=site_path, raw_path=site_path.encode())
+            return await self._site(inner, receive, _LinkRewriter(send, gw, self.sim.t.base))
+        if not path.startswith("/rest/"):
+            return await self.app(scope, receive, send)
         if auth != self.auth:
+            if gw.classify(auth) == SCOPED:
+                # scoped tokens work only through the gateway
+                return await _plain(send, 401, UNAUTHENTICATED.encode(), [
+                    (b"x-failure-category", b"FAILURE_CLIENT_AUTH_MISMATCH"),
+                    (b"www-authenticate", b'Basic realm="protected-area"')])
             return await _plain(send, 401, UNAUTHENTICATED.encode(), [
                 (b"x-seraph-loginreason", b"AUTHENTICATED_FAILED"),
                 (b"www-authenticate", b'Basic realm="protected-area"')])
+        return await self._site(scope, receive, send)
+
+    async def _site(self, scope, receive, send):
+        """An authenticated request for the site: the no-software switch, the response cache, the handlers."""
+        path: str = scope["path"]
+        if not path.startswith("/rest/"):
+            return await self.app(scope, receive, send)
         if not self.sim.t.software and path.startswith(("/rest/agile/", "/rest/software/")):
             return await _send_response(send, dead_link())
         version = self.sim.t.version
@@ -277,6 +316,31 @@ class JiraEdge:
                 self._cache.popitem(last=False)
 
 
+class _LinkRewriter:
+    """An ASGI `send` for gateway requests: buffers the response and points its site REST links at the gateway."""
+
+    def __init__(self, send, gw, base: str):
+        self.send, self.gw, self.base = send, gw, base
+        self.start: dict | None = None
+        self.chunks: list[bytes] = []
+
+    async def __call__(self, message):
+        if message["type"] == "http.response.start":
+            self.start = message
+            return
+        if message["type"] != "http.response.body":
+            return await self.send(message)
+        self.chunks.append(message.get("body", b""))
+        if message.get("more_body"):
+            return
+        body = self.gw.rewrite_links(b"".join(self.chunks), self.base)
+        start = dict(self.start or {"type": "http.response.start", "status": 200, "headers": []})
+        start["headers"] = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"] + [
+            (b"content-length", str(len(body)).encode())]
+        await self.send(start)
+        await self.send({"type": "http.response.body", "body": body})
+
+
 async def _plain(send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"text/plain;charset=UTF-8"),
@@ -290,8 +354,8 @@ async def _send_response(send, resp: Response) -> None:
 
 
 def create_app(seed: int = 1, scale: str = "demo", base_url: str = "http://127.0.0.1", *, admin: bool = True,
-               premium: bool = False, software: bool = True):
+               premium: bool = False, software: bool = True, oauth_token_seconds: float = 3600.0):
     """The Jira-facing ASGI app (without fault injection) and its Simulator."""
     tenant = Tenant(seed, scale, base_url, admin=admin, premium=premium, software=software)
-    sim = Simulator(tenant)
+    sim = Simulator(tenant, oauth_token_seconds)
     return build_app(sim), sim
