@@ -1,10 +1,23 @@
 """The simulator's HTTP surface: Jira Cloud's REST paths on a Starlette app, plus `/__sim/*` control endpoints.
 
 This module holds the Simulator (issue search over the tenant), the edge every request passes (JiraEdge: the
-credentials of the site and of the API gateway, gateway.py; the no-software switch; a response cache) and the
-assembly of the routes. The handlers live in
-routes/ by Jira area (issues, projects, agile, users, config, admin), the control plane in control.py, the ground
-truth in truth.py; http.py and data.py are what they share.
+credentials of the site and of the API gateway, the no-software switch, a response cache) and the assembly of the
+routes. The handlers live in routes/ by Jira area: issues, projects, agile, users, config, admin (the connector's
+endpoints) and the rest of the read surface a Jira client uses, issue_more, project_more, people, roles,
+config_more, schemes_more, agile_more; the control plane in control.py, the ground truth in truth.py; http.py and
+data.py are what they share. render.py renders the connector's records, render_more.py the read surface's
+(derived.py: roles, application roles, transitions, watchers and voters; lookup.py: objects by reference, and the
+404 each answers), gateway.py the credentials.
+
+Read surface: every GET path of the platform v2 and Jira Software specs answers. Hand-written routes serve what the
+tenant models; any other spec GET path is answered by spec_surface.py from Atlassian's OpenAPI files, read at start
+from `<repo>/../shared/jira-openapi` (an empty page or list, else the spec's example conformed to its schema; a
+missing object, or one the site has none of, is Jira's 404 ErrorCollection). Without those files the simulator
+starts all the same and serves everything hand-written; other paths are the dead-link page, as are paths no spec
+has. Every `expand` option the spec lists for issues (search/jql, issue, bulkfetch, agile lists: renderedFields,
+names, schema, transitions, operations, editmeta, changelog, versionedRepresentations), projects (description,
+lead, issueTypes, url, projectKeys, permissions, insight, issueTypeHierarchy, `*`) and boards (admins,
+permissions) takes effect; without one of the new options a response is what it was.
 
 Page sizes (default / cap; a larger `maxResults` is silently lowered to the cap and the effective value is echoed
 back in the page's `maxResults`, the documented way to discover a cap):
@@ -50,6 +63,8 @@ every path is also served in the API gateway form `/ex/jira/{cloudId}/rest/...`,
 bad or expired credentials its 401 `{"code": 401, "message": "Unauthorized"}`. Details in gateway.py. `--non-admin`: Administer-Jira-only endpoints (fieldconfiguration, issuesecurityschemes,
 screenscheme, workflowscheme, auditing/record) answer 403; notificationscheme and workflows/search answer an empty
 page (they list only what the caller administers, per the spec); permissionscheme is open to every user.
+On the read surface, operations the spec reserves to *Administer Jira* (roles, application roles, screens, issue
+type schemes, the deprecated workflow lists ...) answer 403 too.
 `--premium` off: priorityscheme answers 403. `--no-software`: /rest/agile and /rest/software are the dead-link 404.
 Missing credentials are treated like wrong ones (401), a simplification: real Jira serves some reads anonymously.
 
@@ -73,6 +88,7 @@ from __future__ import annotations
 
 import base64
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo
 
@@ -87,7 +103,11 @@ from .gateway import (
 from .http import EMAIL, TOKEN, UNAUTHENTICATED, DeadLink, HttpError, dead_link, error_response
 from .jql import JqlError, UnboundedJqlError, compile_jql
 from .render import Renderer
-from .routes import admin, agile, config, issues, projects, users
+from .routes import (
+    admin, agile, agile_more, config, config_more, issue_more, issues, people, project_more, projects, roles,
+    schemes_more, users,
+)
+from .spec_surface import SpecSurface
 from .tenant import Tenant, ms_to_dt
 from .truth import TRUTH_ENDPOINTS  # noqa: F401  (re-exported: the endpoints /__sim/truth knows)
 
@@ -130,6 +150,7 @@ class Simulator:
         self._search_cache: OrderedDict[tuple, list[int]] = OrderedDict()
         self.faults = None      # the FaultMiddleware, set by __main__ when present
         self.gateway = Gateway(tenant.seed, oauth_token_seconds)
+        self.specs = None       # the SpecSurface, set by build_app
         self._view_list: list = []
 
     def _views(self) -> list:
@@ -195,14 +216,25 @@ class Simulator:
         return out
 
 
-def build_app(sim: Simulator) -> "JiraEdge":
-    """The Starlette app of every route, behind the JiraEdge; handlers find `sim` on the app's state."""
-    # No two areas share a path pattern, so the areas' order is free; within an area the order matters.
-    routes = [*users.routes(), *config.routes(), *issues.routes(), *projects.routes(), *admin.routes(),
-              *agile.routes(), *control.routes()]
+def build_app(sim: Simulator, spec_dir: Path | None = None) -> "JiraEdge":
+    """The Starlette app of every route, behind the JiraEdge; handlers find `sim` on the app's state.
+
+    Hand-written routes first; a GET no route takes is answered from the OpenAPI specs (spec_surface.py) when the
+    spec files are there, else (and for every other path) with the dead-link page."""
+    # No two areas share a path pattern, so the areas' order is free; within an area the order matters. The read
+    # surface's literal paths go before the parameter routes they would fall into (project/recent, issue/picker
+    # ...); its own parameter routes go after the existing ones (priority/{id} must not take priority/search).
+    existing = [*users.routes(), *config.routes(), *issues.routes(), *projects.routes(), *admin.routes(),
+                *agile.routes()]
+    surface = [*people.routes(), *roles.routes(), *issue_more.routes(), *project_more.routes(),
+               *schemes_more.routes(), *agile_more.routes()]
+    early = [*config_more.early_routes(), *schemes_more.early_routes(), *agile_more.early_routes()]
+    routes = [*early, *surface, *existing, *config_more.routes(), *control.routes()]
+    specs = SpecSurface(spec_dir) if spec_dir is not None else SpecSurface()
+    routes = [*specs.shadowed(routes), *routes]
 
     async def not_found(request: Request, exc: Exception) -> Response:
-        return dead_link()
+        return (specs.respond(request) if specs else None) or dead_link()
 
     async def method_not_allowed(request: Request, exc: Exception) -> Response:
         return error_response(405, [f"Method {request.method} is not allowed for this resource."])
@@ -217,6 +249,7 @@ def build_app(sim: Simulator) -> "JiraEdge":
     app = Starlette(routes=routes, exception_handlers={404: not_found, 405: method_not_allowed,
                                                        HttpError: http_error, DeadLink: dead})
     app.state.sim = sim
+    sim.specs = specs
     return JiraEdge(app, sim)
 
 
