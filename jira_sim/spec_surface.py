@@ -116,7 +116,7 @@ class SpecSurface:
                     continue
                 theirs = r.path.strip("/").split("/")
                 if any(not s.startswith("{") and t.startswith("{") for s, t in zip(op.segments, theirs)):
-                    out.append(Route(_as_route_path(op), self._handler(op)))
+                    out.append(Route(op.template, self._handler(op)))
                 break
         return out
 
@@ -146,10 +146,6 @@ class SpecSurface:
         if op.image:
             return Response(AVATAR_SVG, media_type="image/svg+xml")
         return js(generic_body(op, sim.t.base))
-
-
-def _as_route_path(op: Operation) -> str:
-    return op.template
 
 
 # ---- bodies --------------------------------------------------------------------------------------------------
@@ -324,16 +320,19 @@ def check_param(sim: "Simulator", op: Operation, name: str, value: str, params: 
 
     kind = kind_of(op.template, name)
     if kind is None:
-        raise HttpError(404, [f"The requested {_noun(name)} '{value}' does not exist."])
+        segs = op.template.strip("/").split("/")
+        noun = _noun(segs[segs.index("{" + name + "}") - 1] if name == "id" else name)
+        raise HttpError(404, [f"The {noun} '{value}' does not exist."])
     if find(sim, kind, value, params) is None:
         raise HttpError(404, [_missing_message(kind, value)])
 
 
 def _noun(name: str) -> str:
-    words = re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower().replace(" id", "").replace(" key", " key")
-    return words.strip()
+    """`propertyKey` -> "property key", `planId` -> "plan"."""
+    words = re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower().split()
+    return " ".join(words[:-1] if len(words) > 1 and words[-1] == "id" else words)
 
 
 def _missing_message(kind: str, value: str) -> str:
     from .lookup import MISSING
-    return MISSING.get(kind, "The requested {kind} '{value}' does not exist.").format(kind=kind, value=value)
+    return MISSING.get(kind, "The {kind} '{value}' does not exist.").format(kind=kind, value=value)
