@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--non-admin", action="store_true", help="the identity is not a Jira administrator")
     p.add_argument("--premium", action="store_true", help="a Premium site: priority schemes are available")
     p.add_argument("--no-software", action="store_true", help="a site without Jira Software (no agile APIs)")
+    p.add_argument("--oauth-token-seconds", type=float, default=3600.0,
+                   help="lifetime of the OAuth 2.0 access tokens POST /oauth/token issues (default 3600)")
     try:
         from .faults import add_fault_arguments
         add_fault_arguments(p)
@@ -57,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     base_url = f"{scheme}://{shown_host}:{port}"
 
     app, sim = create_app(args.seed, args.scale, base_url, admin=not args.non_admin, premium=args.premium,
-                          software=not args.no_software)
+                          software=not args.no_software, oauth_token_seconds=args.oauth_token_seconds)
     outer = app
     faults = None
     try:

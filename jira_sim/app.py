@@ -1,9 +1,23 @@
 """The simulator's HTTP surface: Jira Cloud's REST paths on a Starlette app, plus `/__sim/*` control endpoints.
 
-This module holds the Simulator (issue search over the tenant), the edge every /rest request passes (JiraEdge:
-authentication, the no-software switch, a response cache) and the assembly of the routes. The handlers live in
-routes/ by Jira area (issues, projects, agile, users, config, admin), the control plane in control.py, the ground
-truth in truth.py; http.py and data.py are what they share.
+This module holds the Simulator (issue search over the tenant), the edge every request passes (JiraEdge: the
+credentials of the site and of the API gateway, the no-software switch, a response cache) and the assembly of the
+routes. The handlers live in routes/ by Jira area: issues, projects, agile, users, config, admin (the connector's
+endpoints) and the rest of the read surface a Jira client uses, issue_more, project_more, people, roles,
+config_more, schemes_more, agile_more; the control plane in control.py, the ground truth in truth.py; http.py and
+data.py are what they share. render.py renders the connector's records, render_more.py the read surface's
+(derived.py: roles, application roles, transitions, watchers and voters; lookup.py: objects by reference, and the
+404 each answers), gateway.py the credentials.
+
+Read surface: every GET path of the platform v2 and Jira Software specs answers. Hand-written routes serve what the
+tenant models; any other spec GET path is answered by spec_surface.py from Atlassian's OpenAPI files, read at start
+from `<repo>/../shared/jira-openapi` (an empty page or list, else the spec's example conformed to its schema; a
+missing object, or one the site has none of, is Jira's 404 ErrorCollection). Without those files the simulator
+starts all the same and serves everything hand-written; other paths are the dead-link page, as are paths no spec
+has. Every `expand` option the spec lists for issues (search/jql, issue, bulkfetch, agile lists: renderedFields,
+names, schema, transitions, operations, editmeta, changelog, versionedRepresentations), projects (description,
+lead, issueTypes, url, projectKeys, permissions, insight, issueTypeHierarchy, `*`) and boards (admins,
+permissions) takes effect; without one of the new options a response is what it was.
 
 Page sizes (default / cap; a larger `maxResults` is silently lowered to the cap and the effective value is echoed
 back in the page's `maxResults`, the documented way to discover a cap):
@@ -40,10 +54,17 @@ back in the page's `maxResults`, the documented way to discover a cap):
 Embedded lists: search/jql embeds at most 20 comments (`fields.comment.total` tells the full count), 20 worklogs and,
 with expand=changelog, 20 histories; issue/bulkfetch embeds 40 histories.
 
-Identity and edges: HTTP Basic `demo@example.com` / `demo-token`; anything else under /rest answers 401 with a
-plain-text body. `--non-admin`: Administer-Jira-only endpoints (fieldconfiguration, issuesecurityschemes,
+Identity and edges: HTTP Basic `demo@example.com` / `demo-token` (a classic API token) on the site URL; anything
+else under /rest answers 401 with a plain-text body, a scoped token (`demo-scoped-token`) with
+`x-failure-category: FAILURE_CLIENT_AUTH_MISMATCH`. `GET /_edge/tenant_info` (no auth) answers the site's cloudId;
+every path is also served in the API gateway form `/ex/jira/{cloudId}/rest/...`, where classic and scoped tokens
+(Basic) and OAuth 2.0 Bearer tokens from `POST /oauth/token` (client credentials `demo-client-id` /
+`demo-client-secret`, valid `--oauth-token-seconds`, default 3600) work; a wrong cloudId answers the gateway's 404,
+bad or expired credentials its 401 `{"code": 401, "message": "Unauthorized"}`. Details in gateway.py. `--non-admin`: Administer-Jira-only endpoints (fieldconfiguration, issuesecurityschemes,
 screenscheme, workflowscheme, auditing/record) answer 403; notificationscheme and workflows/search answer an empty
 page (they list only what the caller administers, per the spec); permissionscheme is open to every user.
+On the read surface, operations the spec reserves to *Administer Jira* (roles, application roles, screens, issue
+type schemes, the deprecated workflow lists ...) answer 403 too.
 `--premium` off: priorityscheme answers 403. `--no-software`: /rest/agile and /rest/software are the dead-link 404.
 Missing credentials are treated like wrong ones (401), a simplification: real Jira serves some reads anonymously.
 
@@ -67,6 +88,7 @@ from __future__ import annotations
 
 import base64
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo
 
@@ -75,10 +97,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import control
+from .gateway import (
+    BEARER, CLASSIC, GATEWAY_401, GATEWAY_404, SCOPED, TENANT_INFO_PATH, TOKEN_PATH, Gateway, send_json,
+)
 from .http import EMAIL, TOKEN, UNAUTHENTICATED, DeadLink, HttpError, dead_link, error_response
 from .jql import JqlError, UnboundedJqlError, compile_jql
 from .render import Renderer
-from .routes import admin, agile, config, issues, projects, users
+from .routes import (
+    admin, agile, agile_more, config, config_more, issue_more, issues, people, project_more, projects, roles,
+    schemes_more, users,
+)
+from .spec_surface import SpecSurface
 from .tenant import Tenant, ms_to_dt
 from .truth import TRUTH_ENDPOINTS  # noqa: F401  (re-exported: the endpoints /__sim/truth knows)
 
@@ -113,13 +142,15 @@ class IssueView:
 
 
 class Simulator:
-    def __init__(self, tenant: Tenant):
+    def __init__(self, tenant: Tenant, oauth_token_seconds: float = 3600.0):
         self.t = tenant
         self.r = Renderer(tenant)
         self.tz = ZoneInfo(tenant.users[0].tz)
         self.auth_header = "Basic " + base64.b64encode(f"{EMAIL}:{TOKEN}".encode()).decode()
         self._search_cache: OrderedDict[tuple, list[int]] = OrderedDict()
         self.faults = None      # the FaultMiddleware, set by __main__ when present
+        self.gateway = Gateway(tenant.seed, oauth_token_seconds)
+        self.specs = None       # the SpecSurface, set by build_app
         self._view_list: list = []
 
     def _views(self) -> list:
@@ -185,14 +216,25 @@ class Simulator:
         return out
 
 
-def build_app(sim: Simulator) -> "JiraEdge":
-    """The Starlette app of every route, behind the JiraEdge; handlers find `sim` on the app's state."""
-    # No two areas share a path pattern, so the areas' order is free; within an area the order matters.
-    routes = [*users.routes(), *config.routes(), *issues.routes(), *projects.routes(), *admin.routes(),
-              *agile.routes(), *control.routes()]
+def build_app(sim: Simulator, spec_dir: Path | None = None) -> "JiraEdge":
+    """The Starlette app of every route, behind the JiraEdge; handlers find `sim` on the app's state.
+
+    Hand-written routes first; a GET no route takes is answered from the OpenAPI specs (spec_surface.py) when the
+    spec files are there, else (and for every other path) with the dead-link page."""
+    # No two areas share a path pattern, so the areas' order is free; within an area the order matters. The read
+    # surface's literal paths go before the parameter routes they would fall into (project/recent, issue/picker
+    # ...); its own parameter routes go after the existing ones (priority/{id} must not take priority/search).
+    existing = [*users.routes(), *config.routes(), *issues.routes(), *projects.routes(), *admin.routes(),
+                *agile.routes()]
+    surface = [*people.routes(), *roles.routes(), *issue_more.routes(), *project_more.routes(),
+               *schemes_more.routes(), *agile_more.routes()]
+    early = [*config_more.early_routes(), *schemes_more.early_routes(), *agile_more.early_routes()]
+    routes = [*early, *surface, *existing, *config_more.routes(), *control.routes()]
+    specs = SpecSurface(spec_dir) if spec_dir is not None else SpecSurface()
+    routes = [*specs.shadowed(routes), *routes]
 
     async def not_found(request: Request, exc: Exception) -> Response:
-        return dead_link()
+        return (specs.respond(request) if specs else None) or dead_link()
 
     async def method_not_allowed(request: Request, exc: Exception) -> Response:
         return error_response(405, [f"Method {request.method} is not allowed for this resource."])
@@ -207,11 +249,14 @@ def build_app(sim: Simulator) -> "JiraEdge":
     app = Starlette(routes=routes, exception_handlers={404: not_found, 405: method_not_allowed,
                                                        HttpError: http_error, DeadLink: dead})
     app.state.sim = sim
+    sim.specs = specs
     return JiraEdge(app, sim)
 
 
 class JiraEdge:
-    """Outer ASGI layer: authentication, the no-software switch, and a response cache.
+    """Outer ASGI layer: the credentials (site URL and API gateway, gateway.py), the no-software switch, and a
+    response cache. A gateway request is served by the same handlers on its site path, and its body's REST links are
+    rewritten to the gateway form on the way out (cached bodies stay in the site form).
 
     GET responses under /rest are pure functions of (tenant state, path, query): nothing a GET does changes the
     tenant, and every change (advance) bumps `tenant.version`. So successful GET bodies up to 256 KiB are kept per
@@ -233,17 +278,44 @@ class JiraEdge:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path: str = scope["path"]
-        if not path.startswith("/rest/"):
-            return await self.app(scope, receive, send)
+        gw = self.sim.gateway
+        if path == TENANT_INFO_PATH:
+            return await gw.tenant_info(scope, send)
+        if path == TOKEN_PATH:
+            return await gw.token_endpoint(scope, receive, send)
         auth = None
         for k, v in scope["headers"]:
             if k == b"authorization":
                 auth = v
                 break
+        split = gw.split(path)
+        if split is not None:
+            cloud_id, site_path = split
+            if cloud_id != gw.cloud_id:
+                return await send_json(send, 404, GATEWAY_404)
+            if gw.classify(auth) not in (CLASSIC, SCOPED, BEARER):
+                return await send_json(send, 401, GATEWAY_401)
+            # the same handlers answer, on the site path; links in the body are turned back to the gateway form
+            inner = dict(scope, path=site_path, raw_path=site_path.encode())
+            return await self._site(inner, receive, _LinkRewriter(send, gw, self.sim.t.base))
+        if not path.startswith("/rest/"):
+            return await self.app(scope, receive, send)
         if auth != self.auth:
+            if gw.classify(auth) == SCOPED:
+                # scoped tokens work only through the gateway
+                return await _plain(send, 401, UNAUTHENTICATED.encode(), [
+                    (b"x-failure-category", b"FAILURE_CLIENT_AUTH_MISMATCH"),
+                    (b"www-authenticate", b'Basic realm="protected-area"')])
             return await _plain(send, 401, UNAUTHENTICATED.encode(), [
                 (b"x-seraph-loginreason", b"AUTHENTICATED_FAILED"),
                 (b"www-authenticate", b'Basic realm="protected-area"')])
+        return await self._site(scope, receive, send)
+
+    async def _site(self, scope, receive, send):
+        """An authenticated request for the site: the no-software switch, the response cache, the handlers."""
+        path: str = scope["path"]
+        if not path.startswith("/rest/"):
+            return await self.app(scope, receive, send)
         if not self.sim.t.software and path.startswith(("/rest/agile/", "/rest/software/")):
             return await _send_response(send, dead_link())
         version = self.sim.t.version
@@ -277,6 +349,31 @@ class JiraEdge:
                 self._cache.popitem(last=False)
 
 
+class _LinkRewriter:
+    """An ASGI `send` for gateway requests: buffers the response and points its site REST links at the gateway."""
+
+    def __init__(self, send, gw, base: str):
+        self.send, self.gw, self.base = send, gw, base
+        self.start: dict | None = None
+        self.chunks: list[bytes] = []
+
+    async def __call__(self, message):
+        if message["type"] == "http.response.start":
+            self.start = message
+            return
+        if message["type"] != "http.response.body":
+            return await self.send(message)
+        self.chunks.append(message.get("body", b""))
+        if message.get("more_body"):
+            return
+        body = self.gw.rewrite_links(b"".join(self.chunks), self.base)
+        start = dict(self.start or {"type": "http.response.start", "status": 200, "headers": []})
+        start["headers"] = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"] + [
+            (b"content-length", str(len(body)).encode())]
+        await self.send(start)
+        await self.send({"type": "http.response.body", "body": body})
+
+
 async def _plain(send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"text/plain;charset=UTF-8"),
@@ -290,8 +387,8 @@ async def _send_response(send, resp: Response) -> None:
 
 
 def create_app(seed: int = 1, scale: str = "demo", base_url: str = "http://127.0.0.1", *, admin: bool = True,
-               premium: bool = False, software: bool = True):
+               premium: bool = False, software: bool = True, oauth_token_seconds: float = 3600.0):
     """The Jira-facing ASGI app (without fault injection) and its Simulator."""
     tenant = Tenant(seed, scale, base_url, admin=admin, premium=premium, software=software)
-    sim = Simulator(tenant)
+    sim = Simulator(tenant, oauth_token_seconds)
     return build_app(sim), sim

@@ -15,8 +15,14 @@ How __main__.py wires it (no custom uvicorn protocol class is needed):
 
 Order of decisions for each request (paths under /__sim/ pass through untouched, are not counted and not logged):
 
-1. ``revoke_token`` -> 401 text ``Client must be authenticated to access this resource.``
+1. ``revoke_token`` -> 401 text ``Client must be authenticated to access this resource.`` (through the API gateway,
+   ``/ex/jira/{cloudId}/...``, the gateway's JSON ``{"code":401,"message":"Unauthorized"}``); ``/_edge/tenant_info``
+   and ``/oauth/token`` take no API token and are not revoked.
 2. ``deny_paths`` (path prefixes) -> 403 ErrorCollection.
+
+Path prefixes (``deny_paths``, ``fail_first``) match the path as requested or its site form (a gateway request
+``/ex/jira/{cloudId}/rest/api/2/myself`` matches ``/rest/api/2/myself``), and burst buckets key on the site form:
+the gateway reaches the same site, under the same limits.
 3. ``fail_first`` {path prefix: [status, ...]}: the n-th request to a prefix (counted since the config was set) gets
    the n-th entry. Entries: an HTTP status (429 gets the full rate-limit treatment, 5xx/4xx an error body),
    ``"reset"``, ``"truncate"``, ``"html429"``, or ``0``/``"ok"`` to let that request through.
@@ -270,6 +276,20 @@ def fault_config_from_args(args: argparse.Namespace) -> FaultConfig:
 # --------------------------------------------------------------------------------------------------------------------
 # burst limits
 
+# the API gateway form /ex/jira/{cloudId}/rest/... reaches the same site: same buckets, same path prefixes
+_GATEWAY_PREFIX = "/ex/jira/"
+# what needs no API token: the tenant_info lookup and the OAuth token endpoint (a revoked token changes neither)
+_NO_CREDENTIALS = ("/_edge/", "/oauth/")
+
+
+def site_path(path: str) -> str:
+    """``/ex/jira/<cloudId>/rest/api/2/myself`` -> ``/rest/api/2/myself``; other paths unchanged."""
+    if not path.startswith(_GATEWAY_PREFIX):
+        return path
+    tail = path[len(_GATEWAY_PREFIX):].partition("/")[2]
+    return "/" + tail
+
+
 _ID_SEGMENT = re.compile(r"^(\d+|[A-Za-z][A-Za-z0-9_]*-\d+)$")
 # (method, template regex, factor relative to the GET/POST default) -- Jira's documented per-endpoint overrides
 _OVERRIDES: list[tuple[str, re.Pattern[str], float]] = [
@@ -403,25 +423,28 @@ class FaultMiddleware:
         draws = [self._rng.random() for _ in range(DRAWS_PER_REQUEST)]
         u_throttle, u_error, u_status, u_reset, u_truncate, u_slow, u_html, u_jitter = draws
         path = scope.get("path", "")
+        site = site_path(path)
         method = scope.get("method", "GET").upper()
         delay = (cfg.latency_ms + u_jitter * cfg.latency_jitter_ms) / 1000.0
 
-        template = endpoint_template(path)
+        template = endpoint_template(site)
         rate = burst_rate(method, template, cfg.burst_limit) if cfg.burst_limit > 0 else 0.0
 
         def too_many(fault: str, retry: float | None = None, reason: str | None = None) -> _Plan:
             return self._plan_429(fault, delay, u_html, retry, reason, rate)
 
-        if cfg.revoke_token:
+        if cfg.revoke_token and path.startswith(_GATEWAY_PREFIX):
+            return _Plan("respond", "revoked", 401, _json_headers(), b'{"code":401,"message":"Unauthorized"}', delay)
+        if cfg.revoke_token and not path.startswith(_NO_CREDENTIALS):
             return _Plan("respond", "revoked", 401, [(b"content-type", b"text/plain;charset=UTF-8"),
                                                       (b"x-seraph-loginreason", b"AUTHENTICATED_FAILED"),
                                                       (b"www-authenticate", b'Basic realm="protected-area"')],
                          UNAUTHENTICATED_TEXT.encode(), delay)
-        if any(path.startswith(p) for p in cfg.deny_paths):
+        if any(path.startswith(p) or site.startswith(p) for p in cfg.deny_paths):
             return _Plan("respond", "denied", 403, _json_headers(),
                          _error_collection([_DENIED_MESSAGE], status=None), delay)
         for prefix, entries in cfg.fail_first.items():
-            if path.startswith(prefix):
+            if path.startswith(prefix) or site.startswith(prefix):
                 n = self._fail_counts[prefix]
                 if n < len(entries):
                     self._fail_counts[prefix] = n + 1

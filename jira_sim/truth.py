@@ -14,6 +14,7 @@ from .data import (
 )
 from .http import JSON_TYPE, dumps, js, multi, parse_fields, sim_of
 from .render import EMBED_HISTORIES_SEARCH
+from .render_more import project_view
 from .tenant import PERMISSIONS, PRIORITIES, RESOLUTIONS
 
 TRUTH_ENDPOINTS = [
@@ -63,7 +64,7 @@ def truth_records(sim, name: str, request: Request) -> Iterator[tuple[dict, Any]
             yield {}, {"worklogId": wid, "updatedTime": tm, "properties": []}
     elif name == "project_search":
         for p in projects_for(t, {"live", "archived", "deleted"}):
-            yield {}, r.project(p, PROJECT_TRUTH_EXPAND)
+            yield {}, project_view(r, p, PROJECT_TRUTH_EXPAND)
     elif name == "project_versions":
         for p in live_projects:
             for v in p.versions:

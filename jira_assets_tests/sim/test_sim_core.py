@@ -15,7 +15,7 @@ import pytest
 
 from jira_assets.endpoints import BY_NAME
 from jira_sim.app import TRUTH_ENDPOINTS
-from _openapi import schema_errors, spec_dir
+from _openapi import load_spec, schema_errors, spec_dir
 from _simulator import AUTH, advance, client, self_signed_cert, sim, start_simulator, truth  # noqa: F401
 
 V2 = "/rest/api/2"
@@ -591,7 +591,15 @@ def test_cli_rejects_half_a_tls_pair(tmp_path):
 
 # the spec's own examples show these properties its strict schemas forbid; real Jira sends them (render.py)
 KNOWN_SCHEMA_GAPS = {"/rest/api/2/serverInfo": "defaultLocale", "/rest/api/2/resolution/search": "isDefault",
-                     "/rest/api/2/auditing/record": "authorAccountId", "/rest/api/2/fieldconfiguration": "'id'"}
+                     "/rest/api/2/auditing/record": "authorAccountId", "/rest/api/2/fieldconfiguration": "'id'",
+                     # the spec lists the projectKeys expand option but gives Project no such property
+                     "/rest/api/2/project/search": "projectKeys", "/rest/api/2/project/{projectIdOrKey}": "projectKeys",
+                     "/rest/api/2/project/recent": "projectKeys",
+                     # Jira answers the remote links as an array (the spec's own example); the schema says one object
+                     "/rest/api/2/issue/{issueIdOrKey}/remotelink": "is not of type 'object'",
+                     # no workspace is linked to this site; the schemas demand at least one id
+                     "/rest/security/1.0/linkedWorkspaces": "should be non-empty",
+                     "/rest/operations/1.0/linkedWorkspaces": "should be non-empty"}
 
 
 @pytest.mark.skipif(spec_dir() is None, reason="../shared/jira-openapi (the official specs) is not present")
@@ -658,6 +666,193 @@ def test_contract_requests_match_the_official_schemas(premium):
             if errs:
                 problems.append((path, errs[:3]))
     assert not problems
+
+
+# ---- the whole read surface: every GET path of both specs ------------------------------------------------------
+
+# path parameters naming objects this site has none of (entity properties, plans, Connect app data, dev-info ...):
+# Jira answers those 404 with an ErrorCollection, and so must the simulator
+ABSENT_PARAMS = {"propertyKey", "itemId", "optionId", "planId", "atlassianTeamId", "planOnlyTeamId", "taskId",
+                 "jobId", "transitionId", "addonKey", "quickFilterId", "repositoryId", "featureFlagId", "pipelineId",
+                 "remoteLinkId", "workspaceId", "vulnerabilityId", "incidentId", "reviewId", "componentId"}
+# required query parameters (and a few optional ones a client always sends), with plausible values
+QUERY = {
+    "/groupuserpicker": {"query": "a"}, "/user/picker": {"query": "a"}, "/user/search": {"query": "a"},
+    "/mypreferences": {"key": "jira.user.locale"}, "/priorityscheme/priorities/available": {"schemeId": "1"},
+    "/projectvalidate/validProjectName": {"name": "New project"}, "/projectvalidate/validProjectKey": {"key": "NEW"},
+    "/projectvalidate/key": {"key": "NEW"}, "/statuses": {"id": "3"}, "/statuses/byNames": {"name": "Done"},
+    "/user/assignable/multiProjectSearch": {"projectKeys": "PLAT"}, "/user/permission/search": {"permissions":
+    "BROWSE_PROJECTS"}, "/user/search/query": {"query": "is assignee of PLAT"}, "/user/search/query/key":
+    {"query": "is assignee of PLAT"}, "/workflow/rule/config": {"types": "postfunction"},
+    "/workflow/transitions/{transitionId}/properties": {"workflowName": "jira"}, "/group": {"groupname":
+    "site-admins"}, "/group/member": {"groupname": "site-admins"}, "/user/assignable/search": {"project": "PLAT"},
+    "/mypermissions": {"permissions": "BROWSE_PROJECTS"}, "/issue/picker": {"query": "fix"},
+    "/worklog/updated": {"since": "0"}, "/worklog/deleted": {"since": "0"}, "/search/jql": {"jql": "project = PLAT"},
+    "/jql/autocompletedata/suggestions": {"fieldName": "project"}, "/service-registry": {"serviceIds": "x"},
+}
+
+
+def plausible_parameters(c):
+    """Real objects of the tenant for every path parameter the specs use: (by name, by (segment, name))."""
+    issues = c.post(f"{V2}/search/jql", json={"jql": "project = PLAT ORDER BY id", "maxResults": 1000, "fields": [
+        "comment", "worklog", "issuelinks", "issuetype"]}).json()["issues"]
+    rich = next(i for i in issues if i["fields"]["comment"]["comments"] and i["fields"]["worklog"]["worklogs"]
+                and i["fields"]["issuelinks"])
+    epic = next(i for i in issues if i["fields"]["issuetype"]["name"] == "Epic")
+    board = next(b for b in c.get(f"{AG}/board").json()["values"] if b["type"] == "scrum")
+    sprint = c.get(f"{AG}/board/{board['id']}/sprint").json()["values"][0]
+    project = c.get(f"{V2}/project/PLAT").json()
+    shared = next(f for f in c.get(f"{V2}/filter/search", params={"expand": "sharePermissions", "maxResults": 100})
+                  .json()["values"] if f["sharePermissions"])
+    grant = c.get(f"{V2}/permissionscheme/10000", params={"expand": "permissions"}).json()["permissions"][0]
+    context = c.get(f"{V2}/field/customfield_10050/context").json()["values"][0]["id"]
+    screen = c.get(f"{V2}/screens").json()["values"][0]["id"]
+    tab = c.get(f"{V2}/screens/{screen}/tabs").json()[0]["id"]
+    comment = rich["fields"]["comment"]["comments"][0]["id"]
+    worklog = rich["fields"]["worklog"]["worklogs"][0]["id"]
+    by_name = {
+        "issueIdOrKey": rich["key"], "projectIdOrKey": "PLAT", "projectKeyOrId": "PLAT", "projectId": project["id"],
+        "boardId": board["id"], "sprintId": sprint["id"], "epicIdOrKey": epic["key"], "epicId": epic["id"],
+        "filterId": shared["id"], "dashboardId": 10000, "issueTypeId": 10001, "issueType": 10001, "statusId": 3,
+        "idOrName": 3, "idOrKey": 2, "issueLinkTypeId": 10000, "key": "jira-software", "applicationKey":
+        "jira-software", "fieldId": "customfield_10050", "fieldKey": "customfield_10050", "fieldIdOrKey":
+        "customfield_10050", "workflowSchemeId": 10000, "issueSecuritySchemeId": 10000, "projectTypeKey": "software",
+        "commentId": comment, "worklogId": worklog, "screenId": screen, "tabId": tab, "contextId": context,
+        "issueTypeScreenSchemeId": 1, "type": "project", "entityId": project["id"], "schemeId": 10000,
+        "workflowId": c.get(f"{V2}/workflows/search").json()["values"][0]["id"],
+    }
+    by_segment = {
+        ("component", "id"): c.get(f"{V2}/project/PLAT/components").json()[0]["id"],
+        ("version", "id"): c.get(f"{V2}/project/PLAT/versions").json()[0]["id"], ("dashboard", "id"): 10000,
+        ("filter", "id"): shared["id"], ("comment", "id"): comment, ("worklog", "id"): worklog,
+        ("issuesecurityschemes", "id"): 10000, ("issuetype", "id"): 10001, ("notificationscheme", "id"): 10000,
+        ("priority", "id"): 3, ("role", "id"): 10002, ("projectCategory", "id"): 10000, ("resolution", "id"): 10000,
+        ("securitylevel", "id"): 100000, ("avatar", "id"): 10400, ("workflowscheme", "id"): 10000,
+        ("customFieldOption", "id"): 10100, ("fieldconfiguration", "id"): 10000, ("priorityscheme", "schemeId"): 1,
+        ("issueLink", "linkId"): rich["fields"]["issuelinks"][0]["id"],
+        ("permission", "permissionId"): (grant["id"], shared["sharePermissions"][0]["id"]),
+    }
+    return by_name, by_segment
+
+
+def fill_template(template, by_name, by_segment):
+    """The template with real objects in, and whether it names an object the site has none of."""
+    segs = template.strip("/").split("/")
+    out, absent = [], template.startswith(f"{V2}/attachment/") and "{id}" in template
+    for i, seg in enumerate(segs):
+        if not seg.startswith("{"):
+            out.append(seg)
+            continue
+        name = seg[1:-1]
+        if name in ABSENT_PARAMS or (segs[i - 1], name) == ("remotelink", "linkId") or absent:
+            absent = True
+            out.append("10999")
+            continue
+        value = by_segment.get((segs[i - 1], name), by_name.get(name))
+        if isinstance(value, tuple):      # a permission id: of the permission scheme, or of the filter
+            value = value[0] if "permissionscheme" in template else value[1]
+        assert value is not None, f"no plausible value for {name} in {template}"
+        out.append(str(value))
+    return "/" + "/".join(out), absent
+
+
+@pytest.mark.skipif(spec_dir() is None, reason="../shared/jira-openapi (the official specs) is not present")
+def test_every_get_path_of_both_specs_answers_as_jira(premium):
+    """Every GET path of platform v2 and Jira Software, with plausible parameters: 200 with a body valid against
+    the spec's 200 schema, or Jira's 404 ErrorCollection for an object this site has none of; never the dead link.
+    The removed /rest/api/2/search answers 410 as on real Cloud."""
+    url, _ = premium
+    problems, answered, absent_404 = [], 0, 0
+    with client(url) as c:
+        by_name, by_segment = plausible_parameters(c)
+        account = c.get(f"{V2}/myself").json()["accountId"]
+        project_id = by_name["projectId"]
+        query = {**QUERY, **{k: {"accountId": account} for k in ("/user", "/user/bulk", "/user/groups", "/user/email",
+                                                                 "/user/email/bulk")},
+                 **{k: {"projectId": project_id} for k in ("/issuetype/project", "/fieldconfigurationscheme/project",
+                                                           "/issuetypescheme/project", "/workflowscheme/project",
+                                                           "/issuetypescreenscheme/project")},
+                 "/user/viewissue/search": {"issueKey": by_name["issueIdOrKey"]}}
+        for spec_name in ("platform-v2.json", "software.json"):
+            for template, item in load_spec(spec_name)["paths"].items():
+                if "get" not in item:
+                    continue
+                path, absent = fill_template(template, by_name, by_segment)
+                short = template.removeprefix(V2)
+                params = query.get(short) or query.get("/" + template.rsplit("/", 1)[-1], {})
+                r = c.get(path, params=params)
+                if template == f"{V2}/search":
+                    ok = r.status_code == 410
+                elif absent:
+                    ok = r.status_code == 404 and r.json()["errorMessages"] and r.json()["errors"] == {}
+                    absent_404 += ok
+                else:
+                    ok = r.status_code == 200
+                    if ok and r.headers["content-type"].startswith("application/json"):
+                        gap = KNOWN_SCHEMA_GAPS.get(template)
+                        errs = [e for e in schema_errors(spec_name, template, "get", r.json(), limit=50)
+                                if not (gap and gap in e)]
+                        if errs:
+                            problems.append((path, errs[:3]))
+                    answered += ok
+                if not ok:
+                    problems.append((path, r.status_code, r.text[:200]))
+    assert not problems
+    assert answered > 260 and absent_404 > 30
+
+
+@pytest.mark.skipif(spec_dir() is None, reason="../shared/jira-openapi (the official specs) is not present")
+def test_every_expand_option_takes_effect_and_stays_valid(sim):
+    url, _ = sim
+    P = "platform-v2.json"
+    issue_expands = ["renderedFields", "names", "schema", "transitions", "operations", "editmeta", "changelog",
+                     "versionedRepresentations"]
+    with client(url) as c:
+        for ex in issue_expands + [",".join(issue_expands)]:
+            issue = c.get(f"{V2}/issue/PLAT-3", params={"expand": ex}).json()
+            assert not schema_errors(P, "/rest/api/2/issue/{issueIdOrKey}", "get", issue), ex
+            for key in ex.split(","):
+                assert key in issue, (ex, key)
+            page = c.get(f"{V2}/search/jql", params={"jql": "project = PLAT", "expand": ex, "fields": "summary",
+                                                     "maxResults": 5000}).json()
+            assert not schema_errors(P, f"{V2}/search/jql", "get", page), ex
+            for key in ex.split(","):
+                where = page if key in ("names", "schema") else page["issues"][0]
+                assert key in where, (ex, key)
+            # heavy expands keep search/jql's page cap of 100
+            heavy = set(ex.split(",")) & {"changelog", "renderedFields", "transitions", "editmeta", "operations",
+                                          "versionedRepresentations"}
+            assert (len(page["issues"]) == 100) == bool(heavy), ex
+        versioned = c.get(f"{V2}/issue/PLAT-3", params={"expand": "versionedRepresentations",
+                                                         "fields": "summary"}).json()
+        assert "fields" not in versioned and versioned["versionedRepresentations"]["summary"]["1"]
+        assert len(versioned["versionedRepresentations"]) > 20        # the fields parameter is ignored
+        plain = c.get(f"{V2}/issue/PLAT-3").json()
+        transitions = c.get(f"{V2}/issue/PLAT-3/transitions").json()["transitions"]
+        assert c.get(f"{V2}/issue/PLAT-3", params={"expand": "transitions"}).json()["transitions"] == transitions
+        assert all(t["to"]["id"] != plain["fields"]["status"]["id"] for t in transitions)
+        for ex in ("description", "projectKeys", "lead", "issueTypes", "url", "insight", "permissions",
+                   "issueTypeHierarchy", "*"):
+            for template, path in (("/rest/api/2/project/{projectIdOrKey}", f"{V2}/project/PLAT"),
+                                   (f"{V2}/project/search", f"{V2}/project/search"),
+                                   (f"{V2}/project/recent", f"{V2}/project/recent")):
+                body = c.get(path, params={"expand": ex}).json()
+                errs = [e for e in schema_errors(P, template, "get", body, limit=50) if "projectKeys" not in e]
+                assert not errs, (path, ex, errs)
+        project = c.get(f"{V2}/project/PLAT", params={"expand": "projectKeys,issueTypeHierarchy"}).json()
+        assert project["projectKeys"] == ["PLAT"]
+        assert [lv["level"] for lv in project["issueTypeHierarchy"]["levels"]] == [1, 0, -1]
+        recent = c.get(f"{V2}/project/recent", params={"expand": "*"}).json()
+        assert {"insight", "permissions", "projectKeys", "lead"} <= set(recent[0])
+        for ex in ("admins", "permissions", "admins,permissions"):
+            boards = c.get(f"{AG}/board", params={"expand": ex}).json()
+            assert not schema_errors("software.json", f"{AG}/board", "get", boards), ex
+            one = c.get(f"{AG}/board/1", params={"expand": ex}).json()
+            assert not schema_errors("software.json", "/rest/agile/1.0/board/{boardId}", "get", one), ex
+            assert ("admins" in one) == ("admins" in ex) and ("canEdit" in one) == ("permissions" in ex)
+        # without the new options, the responses are what they were
+        assert "admins" not in c.get(f"{AG}/board/1").json()
+        assert "projectKeys" not in c.get(f"{V2}/project/PLAT").json()
 
 
 # ---- scales --------------------------------------------------------------------------------------------------

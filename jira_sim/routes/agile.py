@@ -16,6 +16,7 @@ from ..http import (
     parse_fields, sim_of,
 )
 from ..render import EMBED_HISTORIES_SEARCH
+from ..render_more import board_view, issue_view
 
 
 def visible_board(t, board_id: str):
@@ -54,12 +55,13 @@ async def boards(request: Request) -> Response:
     if ref:
         bs = [b for b in bs if not b.private and any(p.key == ref.upper() or str(p.id) == ref
                                                      for p in b.projects)]
-    return js(page_bean(request, bs, r.board, cap=50, agile=True))
+    expand = set(multi(request, "expand"))
+    return js(page_bean(request, bs, lambda b: board_view(r, b, expand), cap=50, agile=True))
 
 
 async def board_get(request: Request) -> Response:
     sim = sim_of(request)
-    return js(sim.r.board(visible_board(sim.t, request.path_params["board"])))
+    return js(board_view(sim.r, visible_board(sim.t, request.path_params["board"]), set(multi(request, "expand"))))
 
 
 async def board_configuration(request: Request) -> Response:
@@ -103,7 +105,7 @@ def agile_list(request: Request, universe, scope: str, software: bool) -> Respon
         offset = decode_token(qp.get("nextPageToken"), sig)
         chunk = ns[offset: offset + eff]
         out: dict[str, Any] = {"expand": "names,schema", "issues": [
-            r.issue(t.materialize(n), fields, expand, histories_cap=EMBED_HISTORIES_SEARCH) for n in chunk]}
+            issue_view(r, t.materialize(n), fields, expand, histories_cap=EMBED_HISTORIES_SEARCH) for n in chunk]}
         if offset + eff < len(ns):
             out["nextPageToken"] = encode_token(offset + eff, sig)
         out["isLast"] = offset + eff >= len(ns)
@@ -113,7 +115,7 @@ def agile_list(request: Request, universe, scope: str, software: bool) -> Respon
     mr = min(mr if mr > 0 else 50, page_cap(weight, expand, hard=1000))
     chunk = ns[start: start + mr]
     return js({"expand": "names,schema", "startAt": start, "maxResults": mr, "total": len(ns),
-               "issues": [r.issue(t.materialize(n), fields, expand, histories_cap=EMBED_HISTORIES_SEARCH)
+               "issues": [issue_view(r, t.materialize(n), fields, expand, histories_cap=EMBED_HISTORIES_SEARCH)
                           for n in chunk]})
 
 

@@ -16,6 +16,7 @@ from ..http import (
     page_cap, paging, parse_fields, sim_of, site_url,
 )
 from ..render import EMBED_HISTORIES_BULK, EMBED_HISTORIES_SEARCH
+from ..render_more import issue_view
 
 REMOVED_410 = ("The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full "
                "migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046")
@@ -64,8 +65,8 @@ async def search_jql(request: Request) -> Response:
     offset = decode_token(token, sig)
     ns = sim.search(jql)
     chunk = ns[offset: offset + eff]
-    out: dict[str, Any] = {"issues": [r.issue(t.materialize(n), fields, expand - {"names", "schema"},
-                                              histories_cap=EMBED_HISTORIES_SEARCH) for n in chunk]}
+    out: dict[str, Any] = {"issues": [issue_view(r, t.materialize(n), fields, expand - {"names", "schema"},
+                                                 histories_cap=EMBED_HISTORIES_SEARCH) for n in chunk]}
     if offset + eff < len(ns):
         out["nextPageToken"] = encode_token(offset + eff, sig)
     out["isLast"] = offset + eff >= len(ns)
@@ -90,9 +91,11 @@ async def issue_get(request: Request) -> Response:
     sim = sim_of(request)
     t, r = sim.t, sim.r
     n = issue_or_404(t, request.path_params["key"])
-    fields, _ = parse_fields(request.query_params.getlist("fields"), ["*all"])
     expand = set(multi(request, "expand"))
-    return js(r.issue(t.materialize(n), fields, expand, histories_cap=10**9))
+    # with versionedRepresentations "the fields parameter is ignored" [spec]: every field is represented
+    requested = [] if "versionedRepresentations" in expand else request.query_params.getlist("fields")
+    fields, _ = parse_fields(requested, ["*all"])
+    return js(issue_view(r, t.materialize(n), fields, expand, histories_cap=10**9))
 
 
 async def issue_bulkfetch(request: Request) -> Response:
@@ -109,7 +112,7 @@ async def issue_bulkfetch(request: Request) -> Response:
     expand_raw = body.get("expand") or []
     expand = set(expand_raw if isinstance(expand_raw, list) else str(expand_raw).split(","))
     ns = sorted({n for n in (t.resolve_issue(str(x)) for x in refs) if n is not None})
-    issues = [r.issue(t.materialize(n), fields, expand, histories_cap=EMBED_HISTORIES_BULK) for n in ns]
+    issues = [issue_view(r, t.materialize(n), fields, expand, histories_cap=EMBED_HISTORIES_BULK) for n in ns]
     return js({"issues": issues, "issueErrors": []})
 
 

@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from ..data import component_count, projects_for
 from ..http import V2, HttpError, js, multi, page_bean, sim_of
+from ..render_more import project_view
 
 
 def project_or_404(t, ref: str):
@@ -34,14 +35,14 @@ async def project_search(request: Request) -> Response:
         ps = sorted(ps, key=lambda p: p.name.lower(), reverse=order.startswith("-"))
     elif order.startswith("-"):
         ps = list(reversed(ps))
-    return js(page_bean(request, ps, lambda p: r.project(p, expand), cap=100,
+    return js(page_bean(request, ps, lambda p: project_view(r, p, expand), cap=100,
                         extra_params={"status": ",".join(sorted(statuses)) if statuses != {"live"} else None}))
 
 
 async def project_get(request: Request) -> Response:
     sim = sim_of(request)
     p = project_or_404(sim.t, request.path_params["key"])
-    return js(sim.r.project(p, set(multi(request, "expand")) | {"description", "lead", "issueTypes"}))
+    return js(project_view(sim.r, p, set(multi(request, "expand")) | {"description", "lead", "issueTypes"}))
 
 
 async def project_versions(request: Request) -> Response:
