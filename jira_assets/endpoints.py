@@ -19,6 +19,7 @@ from jira_assets.derived.history import FieldHistory, FlowMetrics, StatusInterva
 from jira_assets.derived.sprint_tables import SprintIssueHistory, SprintReport
 from jira_assets.spec import EndpointSpec, ParentLink
 from jira_assets.sync.change_feed import WorklogChangeFeed
+from jira_assets.sync.full_refresh import FullRefresh
 from jira_assets.sync.follow_parent import (
     ChangelogBulk, EmbeddedList, EmbeddedPages, FollowParentCommits, WorklogFeed,
 )
@@ -380,17 +381,20 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
                   page_size=5000, params={"fields": AGILE_ISSUE_FIELDS}, skip_statuses=frozenset({404})),
         ("board_id", "id"), AGILE_ISSUE_COLUMNS,
         parent=ParentLink("boards", "board_id", key_type="long", where={"is_private": (False, None)}),
+        sync=FullRefresh(issue_scope=True),
     ),
     EndpointSpec(
-        "board_sprints", BOARDS, "Sprints of every scrum board (a sprint shared by boards appears once per board).",
+        "board_sprints", BOARDS, "Sprints of every scrum and team-managed board (a sprint shared by boards appears "
+        "once per board).",
         FetchSpec(path=f"{AGILE}/board/{{parent_id}}/sprint", paging="agile_page", page_size=50,
                   params={"state": "future,active,closed"}, skip_statuses=frozenset({400, 404})),
         ("board_id", "id"),
         (LONG_ID, NAME, c("state"), c("origin_board_id", "originBoardId", "long"), c("goal"),
          c("start_date", "startDate", "timestamptz"), c("end_date", "endDate", "timestamptz"),
          c("complete_date", "completeDate", "timestamptz")),
+        # Scrum boards, and team-managed ("simple") boards, which can run sprints; Jira answers 400 for the others.
         parent=ParentLink("boards", "board_id", key_type="long",
-                          where={"type": ("scrum",), "is_private": (False, None)}),
+                          where={"type": ("scrum", "simple"), "is_private": (False, None)}),
     ),
     EndpointSpec(
         "sprint_issues", BOARDS, "Issues of every sprint (each sprint fetched once).",
@@ -398,6 +402,7 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
                   page_size=5000, params={"fields": AGILE_ISSUE_FIELDS}, skip_statuses=frozenset({404})),
         ("sprint_id", "id"), AGILE_ISSUE_COLUMNS,
         parent=ParentLink("board_sprints", "sprint_id", key_type="long", distinct=True),
+        sync=FullRefresh(issue_scope=True),
     ),
     # ---- workflows and schemes ----------------------------------------------------------------------------
     EndpointSpec(

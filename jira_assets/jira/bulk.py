@@ -91,6 +91,16 @@ async def worklogs_bulk(client: JiraClient, endpoint: str, since_ms: int = 0) ->
         yield page
 
 
+async def worklog_issues(client: JiraClient, worklog_ids: Sequence[int], endpoint: str) -> dict[int, str]:
+    """worklog id -> its issue's id, from worklog/list (1000 ids a call)."""
+    out: dict[int, str] = {}
+    for i in range(0, len(worklog_ids), WORKLOG_LIST_IDS):
+        worklogs = await client.post_json(WORKLOG_LIST_PATH, json={"ids": list(worklog_ids[i: i + WORKLOG_LIST_IDS])},
+                                          endpoint=endpoint)
+        out.update({int(w["id"]): str(w.get("issueId")) for w in worklogs or []})
+    return out
+
+
 async def deleted_worklog_ids(client: JiraClient, endpoint: str, since_ms: int, cursor: dict[str, int]) -> list[str]:
     """Ids of worklogs deleted since `since_ms` (worklog/deleted); raises `cursor["deleted"]` as it goes."""
     ids: list[str] = []

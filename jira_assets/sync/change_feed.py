@@ -1,14 +1,18 @@
 """A change feed with its own cursors: worklog/updated from its cursor every run (merged by key), and
-worklog/deleted from its own cursor at the census cadence (the deleted ids are removed in the same commit)."""
+worklog/deleted from its own cursor at the census cadence (the deleted ids are removed in the same commit).
+
+The feed is the whole site's. With an issue filter (JIRA_JQL_FILTER, JIRA_START_DATE) only the worklogs of issues
+in issue_search are kept: worklog/list (1000 ids a call) says whose each one is.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pyarrow as pa
 
-from jira_assets.jira.bulk import deleted_worklog_ids
+from jira_assets.jira.bulk import deleted_worklog_ids, worklog_issues
 from jira_assets.jira.fetch import fetch_pages
 from jira_assets.sync import summary as keys
 from jira_assets.sync.base import SyncContext, SyncPlan, SyncStrategy
@@ -16,9 +20,15 @@ from jira_assets.sync.issue_search import census_due
 from jira_assets.sync.scope import IncrementalSettings
 
 
+@dataclass(frozen=True)
 class WorklogChangeFeed(SyncStrategy):
+    issues: str = "issue_search"  # the issues a filtered feed is restricted to
     name = "worklog_change_feed"
     incremental = True
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (self.issues,)
 
     def plan(self, ctx: SyncContext) -> SyncPlan:
         spec, lake, synced_at = ctx.spec, ctx.lake, ctx.synced_at
@@ -37,11 +47,17 @@ class WorklogChangeFeed(SyncStrategy):
         metadata: dict[str, Any] = {"incremental": not full, "census": census}
         removed: list[int] = []
         key = spec.primary_key[0]
+        scoped = bool(settings.jql_filter or settings.start_date)
+        in_scope = ({str(i) for i in lake.read_table(self.issues, ["id"]).column("id").to_pylist()}
+                    if scoped else set())
 
         async def pages(client):
             fetch = replace(spec.fetch, params={**spec.fetch.params, "since": since["updated"]})
             async for page in fetch_pages(client, fetch, spec.name):
                 cursor["updated"] = max([cursor["updated"], *(int(r["updatedTime"]) for r, _ in page)])
+                if scoped:
+                    owners = await worklog_issues(client, [int(r["worklogId"]) for r, _ in page], spec.name)
+                    page = [(r, k) for r, k in page if owners.get(int(r["worklogId"])) in in_scope]
                 yield page
             if full:
                 cursor["deleted"] = cursor["updated"]  # the deletion feed only matters from this load on

@@ -141,10 +141,16 @@ class EmbeddedList(ChildFetch):
 
 
 class WorklogFeed(ChildFetch):
-    """Every worklog of the site: worklog/updated for the ids, worklog/list for the records, whatever the parents."""
+    """Every worklog of the site (worklog/updated for the ids, worklog/list for the records), kept only where its
+    issue is one of the parents: the feed knows no JQL filter, and an issue created since the parent's sync comes
+    with the next incremental run."""
 
-    def pages(self, client, spec, parents):
-        return bulk.worklogs_bulk(client, spec.name)
+    async def pages(self, client, spec, parents):
+        wanted = set(parents.ids)
+        async for page in bulk.worklogs_bulk(client, spec.name):
+            kept = [(record, keys) for record, keys in page if keys.get(spec.parent.key) in wanted]
+            if kept:
+                yield kept
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ a list that really became empty (the permission held, the parents answered) stil
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pyarrow as pa
@@ -17,15 +18,26 @@ from jira_assets.jira import calls
 from jira_assets.jira.client import JiraClient
 from jira_assets.jira.fetch import ParentRef, fetch_pages
 from jira_assets.sync.base import SyncContext, SyncPlan, SyncRefused, SyncStrategy
+from jira_assets.sync.scope import IncrementalSettings, scope_jql
 
 PERMISSION_NAMES = {"ADMINISTER": "Administer Jira"}
 
 
+@dataclass(frozen=True)
 class FullRefresh(SyncStrategy):
+    """`issue_scope`: the endpoint lists issues (a board's, a sprint's) and takes a `jql` parameter, so the issue
+    filter (JIRA_JQL_FILTER, JIRA_START_DATE) restricts it as it restricts issue_search."""
+
+    issue_scope: bool = False
     name = "full_refresh"
 
     def plan(self, ctx: SyncContext) -> SyncPlan:
         spec = ctx.spec
+        if self.issue_scope:
+            settings = IncrementalSettings.from_env()
+            if settings.jql_filter or settings.start_date:
+                spec = replace(spec, fetch=replace(spec.fetch, params={**spec.fetch.params,
+                                                                       "jql": scope_jql(settings)}))
         refs: list[ParentRef] | None = None
         if spec.parent is not None:
             link = spec.parent

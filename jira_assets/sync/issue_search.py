@@ -4,8 +4,10 @@ the cursor (less an overlap), in the account's time zone at minute precision, as
 - The cursor is the newest `updated` written, held back from the newest minutes (search is eventually consistent),
   and is committed in the same snapshot as the rows, so it can never run ahead of them.
 - Issues the overlap brings back unchanged (`updated` equal to the lake's) are skipped: a quiet run rewrites nothing.
-- At the census cadence an id-only search finds issues deleted in Jira; they are removed, and their ids are recorded
-  in the commit (`CENSUS_GONE`) so the children remove theirs too. Removed, not flagged: the tables then equal Jira,
+- Every incremental run asks Jira how many issues are in scope (one approximate count) and compares it with the
+  table as this run leaves it; when they differ, or at the census cadence, an id-only search finds the issues deleted
+  in Jira (or moved out of the filter); they are removed, and their ids are recorded in the commit (`CENSUS_GONE`)
+  so the children remove theirs too. Removed, not flagged: the tables then equal Jira,
   and Iceberg's snapshots keep every earlier state for time travel.
 - A changed filter or start date (its fingerprint is in the commit) forces a full reload, so no stale rows stay.
 """
@@ -22,12 +24,13 @@ import pyarrow as pa
 from jira_assets.jira import calls
 from jira_assets.jira.fetch import fetch_pages
 from jira_assets.jira.custom_fields import EPIC_LINK
+from jira_assets.jira.jql import epoch_ms, floor_minute
 from jira_assets.lake.arrow import RAW_COLUMN, SYNCED_AT_COLUMN, parse_timestamp
 from jira_assets.sync import summary as keys
 from jira_assets.sync.base import LakeView, SyncContext, SyncPlan, SyncStrategy
 from jira_assets.sync.custom_columns import CustomColumns, FieldSelection, field_rows_from, plan_columns
 from jira_assets.sync.scope import (
-    IncrementalSettings, census_jql, full_jql, held_back_cursor, incremental_jql, parse_instant,
+    IncrementalSettings, census_jql, full_jql, held_back_cursor, incremental_jql, parse_instant, scope_jql,
 )
 
 
@@ -59,9 +62,13 @@ class IssueSearchCursor(SyncStrategy):
         gone: list[str] = []
         metadata: dict[str, Any] = {"incremental": not full, "census": census}
         known: dict[str, datetime] = {}
+        created: dict[str, datetime | None] = {}  # every issue the table holds once this run commits
         if not full:
-            stored = lake.read_table(spec.name, ["id", "updated"])
-            known = dict(zip((str(i) for i in stored.column("id").to_pylist()), stored.column("updated").to_pylist()))
+            stored = lake.read_table(spec.name, ["id", "updated", "created"],
+                                     types={"updated": "timestamptz", "created": "timestamptz"})
+            ids = [str(i) for i in stored.column("id").to_pylist()]
+            known = dict(zip(ids, stored.column("updated").to_pylist()))
+            created = dict(zip(ids, stored.column("created").to_pylist()))
         newest: list[datetime] = []
         stored_rows = lake.row_count(spec.name)
         custom = self._custom_columns(ctx)
@@ -87,7 +94,9 @@ class IssueSearchCursor(SyncStrategy):
             async for page in fetch_pages(client, fetch, spec.name):
                 fresh = []
                 for record, parent_keys in page:
-                    updated = parse_timestamp((record.get("fields") or {}).get("updated"))
+                    fields = record.get("fields") or {}
+                    updated = parse_timestamp(fields.get("updated"))
+                    created[str(record.get("id"))] = parse_timestamp(fields.get("created"))
                     if updated is not None and (not newest or updated > newest[0]):
                         newest[:] = [updated]
                     # Jira bumps `updated` on every change, so an issue whose `updated` matches the lake is
@@ -105,7 +114,10 @@ class IssueSearchCursor(SyncStrategy):
             cursor = held_back_cursor(newest[0] if newest else None, previous, settings.holdback_minutes)
             if cursor is not None:
                 summary[keys.CURSOR_UPDATED] = cursor.isoformat()
-            if census:
+            # Due, or an issue went (deleted, moved out of the filter): find which, in this run.
+            look = census or (not full and await self._counts_disagree(client, settings, created, metadata))
+            metadata["census"] = look
+            if look:
                 live = await calls.issue_ids(client, census_jql(settings), spec.name)
                 gone.extend(sorted(i for i in known if i not in live))
                 summary[keys.CENSUS_AT] = synced_at.isoformat()
@@ -115,6 +127,23 @@ class IssueSearchCursor(SyncStrategy):
         deletes = None if full else (lambda: [pa.table({"id": pa.array(gone, pa.string())})])
         return SyncPlan(pages, "replace" if full else "merge", summary, deletes, metadata, derive=custom.values,
                         renames=custom.renames)
+
+    @staticmethod
+    async def _counts_disagree(client, settings: IncrementalSettings, created: dict[str, datetime | None],
+                               metadata: dict[str, Any]) -> bool:
+        """One POST search/approximate-count: does Jira hold as many issues in scope as the table will once this
+        run commits? Both sides count only issues created before the newest minute the table knows of, so issues
+        created since the search are never counted on one side only. A difference means issues left the scope
+        (deleted, or moved out of the filter) or are still being indexed: the census settles which."""
+        moments = [c for c in created.values() if c is not None]
+        if not moments:
+            return False
+        bound = floor_minute(max(moments))
+        ours = sum(1 for c in moments if c < bound)
+        theirs = await calls.approximate_count(client, f"({scope_jql(settings)}) AND created < {epoch_ms(bound)}",
+                                               "issue_search")
+        metadata["deletion_check"] = {"jira_count": theirs, "table_count": ours}
+        return theirs != ours
 
     def _custom_columns(self, ctx: SyncContext) -> CustomColumns:
         spec, lake = ctx.spec, ctx.lake

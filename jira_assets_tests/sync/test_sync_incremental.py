@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 
 import pytest
 from _simulator import advance, start_simulator, truth
@@ -58,14 +59,58 @@ def test_a_quiet_run_makes_almost_no_requests(tmp_path):
         quiet = sync(url, ISSUE_TABLES, lake_dir=lake_dir)
         assert quiet.success, quiet.failures
         requests = {name: quiet.metadata[name]["requests"] for name in ISSUE_TABLES}
-        # issue_search: GET /myself + one search page; its children: no issue changed, nothing to ask;
-        # worklog_updated: worklog/updated (its deletion feed is read at the census cadence, as deleted issues are).
-        assert requests == {"issue_search": 2, "issue_changelog": 0, "issue_comments": 0, "issue_worklog": 0,
+        # issue_search: GET /myself, one search page and the approximate count that would reveal a deletion; its
+        # children: no issue changed, nothing to ask; worklog_updated: worklog/updated (its deletion feed is read at
+        # the census cadence).
+        assert requests == {"issue_search": 3, "issue_changelog": 0, "issue_comments": 0, "issue_worklog": 0,
                             "worklog_updated": 1}
         # Nothing changed, so nothing is rewritten (worklog_updated re-reads its overlap window idempotently).
         assert {name: quiet.metadata[name]["rows"] for name in ISSUE_TABLES if name != "worklog_updated"} == {
             "issue_search": 0, "issue_changelog": 0, "issue_comments": 0, "issue_worklog": 0}
         _assert_all_equal_truth(url, lake_dir, ISSUE_TABLES)
+
+
+def test_deleted_issues_leave_every_issue_table_on_the_next_incremental_run(tmp_path):
+    """No census is due (the default cadence is a day): one approximate count reveals the deletions, the census
+    runs in that same run, and every issue table equals Jira; a run after it costs no census."""
+    lake_dir = tmp_path / "lake"
+    tables = ["issue_search", "issue_changelog", "issue_comments", "issue_worklog"]
+    with start_simulator("--scale", "demo", "--seed", "25") as (url, _):
+        assert sync(url, tables, lake_dir=lake_dir).success
+        advance(url, minutes=30, delete_issues=3, update_issues=5, add_issues=2)
+        result = sync(url, tables, lake_dir=lake_dir)
+        assert result.success, result.failures
+        meta = result.metadata["issue_search"]
+        assert meta["census"] is True and meta["issues_deleted"] == 3
+        assert meta["deletion_check"]["jira_count"] == meta["deletion_check"]["table_count"] - 3
+        _assert_all_equal_truth(url, lake_dir, tables)
+        after = sync(url, tables, lake_dir=lake_dir)
+        assert after.metadata["issue_search"]["census"] is False
+        assert after.metadata["issue_search"]["requests"] == 3
+
+
+def test_the_issue_filter_restricts_every_table_read_from_issues(tmp_path, monkeypatch):
+    """Worklogs come from a site-wide feed and board issues from the board: with JIRA_JQL_FILTER set, each keeps
+    only the issues (and their worklogs) issue_search holds."""
+    lake_dir = tmp_path / "lake"
+    tables = ["issue_search", "issue_worklog", "worklog_updated", "boards", "board_issues", "board_sprints",
+              "sprint_issues"]
+    with start_simulator("--scale", "demo", "--seed", "26") as (url, _):
+        in_sprints = Counter(i["record"]["key"].split("-")[0] for i in truth(url, "sprint_issues"))
+        project = in_sprints.most_common(1)[0][0]  # a project with sprints, so every table has rows to check
+        monkeypatch.setenv("JIRA_JQL_FILTER", f"project = {project}")
+        result = sync(url, tables, lake_dir=lake_dir)
+        assert result.success, result.failures
+        kept = {str(row["id"]) for row in table_rows(lake_dir, "issue_search")}
+        assert kept and {row["project_key"] for row in table_rows(lake_dir, "issue_search")} == {project}
+        worklogs = table_rows(lake_dir, "issue_worklog")
+        assert worklogs and {row["issue_id"] for row in worklogs} <= kept
+        in_scope = {int(row["id"]) for row in worklogs}
+        assert {row["worklog_id"] for row in table_rows(lake_dir, "worklog_updated")} == in_scope
+        for name in ("board_issues", "sprint_issues"):
+            rows = table_rows(lake_dir, name)
+            assert rows and {str(row["id"]) for row in rows} <= kept, name
+            assert {row["key"].split("-")[0] for row in rows} == {project}, name
 
 
 def test_edges_of_the_window(tmp_path):
