@@ -58,7 +58,7 @@ async def search_jql(request: Request) -> Response:
         raise HttpError(400, ["The max results parameter has to be between 1 and 5,000."])
     if len(reconcile) > 50:
         raise HttpError(400, ["The number of issues to reconcile cannot exceed 50."])
-    fields, weight = parse_fields(fields_raw, ["id"])
+    fields, weight = parse_fields(t, fields_raw, ["id"])
     eff = min(mr, page_cap(weight, expand))
     sig = hashlib.sha1(f"{jql}|{sorted(fields)}".encode()).hexdigest()[:10]
     offset = decode_token(token, sig)
@@ -90,7 +90,7 @@ async def issue_get(request: Request) -> Response:
     sim = sim_of(request)
     t, r = sim.t, sim.r
     n = issue_or_404(t, request.path_params["key"])
-    fields, _ = parse_fields(request.query_params.getlist("fields"), ["*all"])
+    fields, _ = parse_fields(t, request.query_params.getlist("fields"), ["*all"])
     expand = set(multi(request, "expand"))
     return js(r.issue(t.materialize(n), fields, expand, histories_cap=10**9))
 
@@ -105,7 +105,7 @@ async def issue_bulkfetch(request: Request) -> Response:
     if len(refs) > 100:
         raise HttpError(400, ["The number of issues requested cannot exceed 100."])
     fields_raw = body.get("fields") or []
-    fields, _ = parse_fields(fields_raw if isinstance(fields_raw, list) else [fields_raw], ["*navigable"])
+    fields, _ = parse_fields(t, fields_raw if isinstance(fields_raw, list) else [fields_raw], ["*navigable"])
     expand_raw = body.get("expand") or []
     expand = set(expand_raw if isinstance(expand_raw, list) else str(expand_raw).split(","))
     ns = sorted({n for n in (t.resolve_issue(str(x)) for x in refs) if n is not None})
