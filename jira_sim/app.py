@@ -68,12 +68,21 @@ type schemes, the deprecated workflow lists ...) answer 403 too.
 `--premium` off: priorityscheme answers 403. `--no-software`: /rest/agile and /rest/software are the dead-link 404.
 Missing credentials are treated like wrong ones (401), a simplification: real Jira serves some reads anonymously.
 
+Timestamps are rendered in the caller's time zone (Australia/Sydney: `+1100` in summer, `+1000` in winter), as Jira
+renders them for the calling user; the Agile API's sprint dates too (`+11:00`), while the sprints inside an issue's
+Sprint field are UTC (`Z`), as Jira Software serializes them. JQL date literals are read in the same zone.
+
 Control plane (no auth, never faulted or logged):
 - `POST /__sim/advance` `{"update_issues", "add_issues", "delete_issues", "add_comments", "add_worklogs",
   "delete_worklogs", "add_projects": counts, "minutes": 5}` -> `{"applied": {...}, "now": "<Jira timestamp>"}`.
   Changes are stamped between the old clock and one minute before the new one (worklog/updated hides the last
-  minute); updates write changelog histories, worklog additions/deletions write `timespent`/`WorklogId` items,
-  deletions feed worklog/deleted, every touched issue's `updated` moves.
+  minute); `update_issues` changes that many distinct issues, `delete_issues` deletes issues without live children;
+  updates write changelog histories (custom field changes as `fieldtype: "custom"` items), worklog
+  additions/deletions write `timespent`/`WorklogId` items, deletions feed worklog/deleted, every touched issue's
+  `updated` moves.
+- `POST /__sim/fields` `{"rename": {"customfield_10050": "New name", ...}}` -> `{"renamed": {...}}`: an admin renames
+  custom fields. `GET /field` and `names` expansions show the new name, changelog items written afterwards carry it
+  (older ones keep the name they were written with); no issue's `updated` moves. 400 for an unknown or system field.
 - `GET /__sim/truth/<endpoint>` -> `{"endpoint": name, "records": [{"parents": {...}, "record": {...}}, ...]}`
   streamed; `record` is rendered by the same function that serves a client's full read of that endpoint;
   `parents` is `{}` for roots, else `{"issue_id": "10001"}` (string),
@@ -81,6 +90,10 @@ Control plane (no auth, never faulted or logged):
   `{"group_id": "<uuid>"}`. Forbidden endpoints (non-admin, no Premium, no Software) report no records.
   `my_permissions` reports the keys of `?permissions=` (comma-separated) if given, else every built-in
   permission key. Order: as served.
+  Besides the endpoints, the lists inside an issue, over live issues in issue order with parents
+  `{"issue_id": "10001"}`: `issue_links` (each `fields.issuelinks[i]`), `issue_fix_versions` (`fixVersions[i]`),
+  `issue_affects_versions` (`versions[i]`), `issue_components` (`components[i]`), `issue_labels`
+  (`{"label": ...}` per label), `issue_sprints` (each sprint of the Sprint field, customfield_10020).
 - `GET|POST /__sim/faults` (FaultConfig of faults.py), `GET /__sim/stats`.
 """
 

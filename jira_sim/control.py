@@ -1,5 +1,5 @@
-"""The control plane under /__sim (no auth, never faulted or logged): advance the tenant, read or change the
-faults, request stats, and the ground truth (truth.py)."""
+"""The control plane under /__sim (no auth, never faulted or logged): advance the tenant, rename custom fields, read
+or change the faults, request stats, and the ground truth (truth.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,26 @@ async def sim_advance(request: Request) -> Response:
     except (TypeError, ValueError) as e:
         return js({"error": str(e)}, 400)
     return js(result)
+
+
+async def sim_fields(request: Request) -> Response:
+    """`{"rename": {"customfield_10050": "New name"}}`: an admin renames custom fields (all or none)."""
+    try:
+        body = await body_json(request)
+    except HttpError as e:
+        return js({"error": e.messages[0]}, 400)
+    t = sim_of(request).t
+    renames = body.get("rename")
+    if not isinstance(renames, dict) or not renames:
+        return js({"error": 'expected {"rename": {"<custom field id>": "<new name>"}}'}, 400)
+    for fid, name in renames.items():
+        if fid not in t.cf.by_id:
+            return js({"error": f"no custom field {fid!r} (only custom fields can be renamed)"}, 400)
+        if not isinstance(name, str) or not name.strip():
+            return js({"error": f"the new name of {fid} must be a non-empty string"}, 400)
+    for fid, name in renames.items():
+        t.rename_field(fid, name)
+    return js({"renamed": {fid: t.cf.by_id[fid].name for fid in renames}})
 
 
 async def sim_faults(request: Request) -> Response:
@@ -44,6 +64,7 @@ async def sim_stats(request: Request) -> Response:
 def routes() -> list[Route]:
     return [
         Route("/__sim/advance", sim_advance, methods=["POST"]),
+        Route("/__sim/fields", sim_fields, methods=["POST"]),
         Route("/__sim/truth/{endpoint}", sim_truth),
         Route("/__sim/faults", sim_faults, methods=["GET", "POST"]),
         Route("/__sim/stats", sim_stats),

@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from .render import Renderer
     from .tenant import Tenant
 
+# the build serverInfo reports: 2026-10-28T03:12:41Z (rendered, like every timestamp, in the caller's zone)
+BUILD_DATE = 1793157161000
 # permission key -> whether only Jira administrators hold it
 ADMIN_ONLY = {p[0]: p[3] for p in PERMISSIONS}
 
@@ -20,7 +22,7 @@ def server_info(t: "Tenant") -> dict:
     b = t.base
     return {"baseUrl": b, "displayUrl": b, "displayUrlServicedeskHelpCenter": b, "version": "1001.0.0-SNAPSHOT",
             "versionNumbers": [1001, 0, 0], "deploymentType": "Cloud", "buildNumber": 100291,
-            "buildDate": "2026-10-28T03:12:41.000+0000", "serverTime": fmt_ms(t.now),
+            "buildDate": fmt_ms(BUILD_DATE), "serverTime": fmt_ms(t.now),
             "scmInfo": hashlib.sha1(str(t.seed).encode()).hexdigest(), "serverTitle": "Jira",
             "serverTimeZone": "Etc/UTC", "defaultLocale": {"locale": "en_US"}}
 
@@ -68,8 +70,8 @@ def board_issue_universe(t: "Tenant", b) -> Callable[[], Iterable[int]]:
         for n in ns:
             if n in t.deleted:
                 continue
-            if b.type == "scrum" and t.i_type[n] == EPIC:
-                continue      # "Epic issues do not belong to scrum boards"
+            if b.type in ("scrum", "simple") and t.i_type[n] == EPIC:
+                continue      # "Epic issues do not belong to scrum boards"; team-managed boards show no epics
             yield n
     return gen
 
@@ -92,10 +94,11 @@ def sprint_issue_universe(t: "Tenant", s) -> Callable[[], Iterable[int]]:
 
 
 def live_sprints(t: "Tenant") -> list:
-    """Each sprint once, as a client reaches them: via non-private scrum boards."""
+    """Each sprint once, as a client reaches them: via the non-private boards with sprints (scrum boards, and the
+    simple boards of team-managed projects with sprints on)."""
     seen: dict[int, Any] = {}
     for b in t.boards:
-        if b.type == "scrum" and not b.private:
+        if b.sprints_enabled and not b.private:
             for s in t.sprints_of_board(b):
                 seen.setdefault(s.id, s)
     return list(seen.values())

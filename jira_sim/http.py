@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .tenant import AGILE_FIELDS, ALL_FIELDS, NAVIGABLE
+from .tenant import AGILE_FIELDS
 
 if TYPE_CHECKING:
     from .app import Simulator
@@ -190,8 +190,10 @@ def decode_token(token: str | None, sig: str) -> int:
 
 # ---- fields and the page caps they imply -------------------------------------------------------------------------
 
-def parse_fields(tokens: list[str], default: list[str], *, agile: bool = False) -> tuple[list[str], int]:
-    """Jira's `fields` grammar -> (field ids, named-field count; -1 for *all/*navigable)."""
+def parse_fields(t: "Tenant", tokens: list[str], default: list[str], *,
+                 agile: bool = False) -> tuple[list[str], int]:
+    """Jira's `fields` grammar -> (field ids, named-field count; -1 for *all/*navigable); `*all` and `*navigable`
+    are the tenant's system fields and every custom field of its catalogue."""
     toks = [x.strip() for tok in tokens for x in str(tok).split(",") if x.strip()]
     if not toks:
         toks = default
@@ -200,10 +202,10 @@ def parse_fields(tokens: list[str], default: list[str], *, agile: bool = False) 
     weight = 0
     for x in toks:
         if x == "*all":
-            out.extend(ALL_FIELDS + (AGILE_FIELDS if agile else []))
+            out.extend(t.all_fields + (AGILE_FIELDS if agile else []))
             weight = -1
         elif x == "*navigable":
-            out.extend(NAVIGABLE + (AGILE_FIELDS if agile else []))
+            out.extend(t.navigable + (AGILE_FIELDS if agile else []))
             weight = -1
         elif x.startswith("-"):
             excl.add(x[1:])

@@ -4,21 +4,31 @@ so what truth reports is byte-for-byte what the endpoints serve).
 Schema notes. Where the official schema (additionalProperties: false) omits a property that the same spec's own
 example shows and real Jira sends, the simulator keeps it: serverInfo `defaultLocale`, resolution/search `isDefault`,
 auditing/record `authorAccountId`, fieldconfiguration `id`/`isDefault` (the spec's values schema is a
-write-only `{name, description}`). Where the v2 OpenAPI schema types a property as a non-nullable string (change
-items, user details, share permissions ...) and real Jira would send `null`, the simulator omits the key instead, so
-responses validate against the official schemas. Issue `fields` are free-form in the schema and keep Jira's explicit nulls.
+write-only `{name, description}`), filter/search `isWritable` (an `expand` the schema has no property for), board
+configuration `location` as `{id, key, name, self, type}` (the schema says `{type, projectKeyOrId}`). Where the v2
+OpenAPI schema types a property as a non-nullable string (change items, user details, share permissions ...) and
+real Jira would send `null`, the simulator omits the key instead, so responses validate against the official
+schemas. Issue `fields` are free-form in the schema and keep Jira's explicit nulls.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from .customfields import DATE_KINDS, FLAGGED_FIELD, MULTI_OPTION_KINDS, OPTION_KINDS, CustomField
 from .tenant import (
-    CAT_BY_ID, CATEGORIES, CUSTOM_FIELDS, EPIC, ISSUE_EXPAND, LINK_TYPES, PERMISSION_IDS, PERMISSIONS, PRIORITIES,
-    PROJECT_EXPAND, RESOLUTIONS, STATUS_BY_ID, STATUS_CATEGORIES, STATUSES, SYSTEM_FIELDS, Board, Component,
-    Dashboard, Filter, IssueData, Project, Sprint, Tenant, User, Version, duration_text, fmt_agile, fmt_date, fmt_ms,
-    fmt_user_date,
+    BUG, CAT_BY_ID, CATEGORIES, EPIC, ISSUE_EXPAND, LINK_TYPES, PERMISSION_IDS, PERMISSIONS, PRIORITIES,
+    PROJECT_EXPAND, RESOLUTIONS, STATUS_BY_ID, STATUS_CATEGORIES, STATUSES, STORY, SYSTEM_FIELDS, TASK, Board,
+    Component, Dashboard, Filter, IssueData, Project, Sprint, Tenant, User, Version, duration_text, fmt_agile,
+    fmt_date, fmt_ms, fmt_user_date, fmt_utc_z,
 )
+
+# Parent Link (Advanced Roadmaps) says why it cannot be edited: on sites without Premium, and where Epic Link rules
+PARENT_LINK_LICENSE = {"reason": "PLUGIN_LICENSE_ERROR",
+                       "message": "The Parent Link is only available to Jira Premium users."}
+PARENT_LINK_EPIC = {"reason": "EPIC_LINK_SHOULD_BE_USED",
+                    "message": "To set an epic as the parent, use the epic link instead"}
+_TEXT_KINDS = {"textfield", "textarea", "url", "readonlyfield", "epic_name", "epic_color", "issue_color"}
 
 EMBED_COMMENTS = 20      # search/jql embeds at most 20 comments (docs/jira-api.md)
 EMBED_WORKLOGS = 20
@@ -33,6 +43,7 @@ class Renderer:
         self._users: dict[int, dict] = {}
         self._status: dict[str, dict] = {}
         self._types: dict[tuple, dict] = {}
+        self._fields: tuple | None = None      # (catalogue version, field list, names, schemas)
 
     # ---- users ----------------------------------------------------------------------------------------------
     def user_ref(self, idx: int) -> dict:
@@ -133,8 +144,11 @@ class Renderer:
                                             ("32x32", "medium"))}
 
     def project_ref(self, p: Project) -> dict:
-        return {"self": f"{self.B}/rest/api/2/project/{p.id}", "id": str(p.id), "key": p.key, "name": p.name,
-                "projectTypeKey": p.type_key, "simplified": p.simplified, "avatarUrls": self.project_avatars(p)}
+        d = {"self": f"{self.B}/rest/api/2/project/{p.id}", "id": str(p.id), "key": p.key, "name": p.name,
+             "projectTypeKey": p.type_key, "simplified": p.simplified, "avatarUrls": self.project_avatars(p)}
+        if p.category is not None:
+            d["projectCategory"] = self.category(p.category)
+        return d
 
     def category(self, c: tuple) -> dict:
         return {"self": f"{self.B}/rest/api/2/projectCategory/{c[0]}", "id": c[0], "name": c[1],
@@ -224,15 +238,25 @@ class Renderer:
             d["description"] = c.description
         if c.lead is not None:
             d["lead"] = self.user_ref(c.lead)
-        d["assigneeType"] = c.assignee_type
-        if c.assignee_type == "COMPONENT_LEAD" and c.lead is not None:
-            d["assignee"] = self.user_ref(c.lead)
-            d["realAssigneeType"] = "COMPONENT_LEAD"
-            d["realAssignee"] = self.user_ref(c.lead)
+        # assignee: the user the nominal type names; realAssignee: who new issues really get (a component-lead
+        # type without a lead falls back to the project lead, and is then not valid)
+        typ, assignee, real_type, real, valid = c.assignee_type, None, "PROJECT_LEAD", p.lead, True
+        if typ == "COMPONENT_LEAD":
+            if c.lead is not None:
+                assignee, real_type, real = c.lead, "COMPONENT_LEAD", c.lead
+            else:
+                valid = False
+        elif typ == "UNASSIGNED":
+            real_type, real = "UNASSIGNED", None
         else:
-            d["realAssigneeType"] = "PROJECT_LEAD"
-            d["realAssignee"] = self.user_ref(p.lead)
-        d["isAssigneeTypeValid"] = True
+            assignee = p.lead
+        d["assigneeType"] = typ
+        if assignee is not None:
+            d["assignee"] = self.user_ref(assignee)
+        d["realAssigneeType"] = real_type
+        if real is not None:
+            d["realAssignee"] = self.user_ref(real)
+        d["isAssigneeTypeValid"] = valid
         d["project"] = p.key
         d["projectId"] = p.id
         if issue_count is not None:       # only the paginated list counts issues (ComponentWithIssueCount)
@@ -288,12 +312,15 @@ class Renderer:
                            "priority": self.priority(priority), "issuetype": self.issuetype(project, code)}}
 
     def sprint_field(self, s: Sprint) -> dict:
-        d: dict[str, Any] = {"id": s.id, "name": s.name, "state": s.state, "boardId": s.board, "goal": s.goal}
+        """A sprint inside an issue's Sprint field: Jira Software's own serialization, dates in UTC (Z)."""
+        d: dict[str, Any] = {"id": s.id, "name": s.name, "state": s.state, "boardId": s.board}
+        if s.goal is not None:
+            d["goal"] = s.goal
         if s.start is not None:
-            d["startDate"] = fmt_agile(s.start)
-            d["endDate"] = fmt_agile(s.end)
+            d["startDate"] = fmt_utc_z(s.start)
+            d["endDate"] = fmt_utc_z(s.end)
         if s.complete is not None:
-            d["completeDate"] = fmt_agile(s.complete)
+            d["completeDate"] = fmt_utc_z(s.complete)
         return d
 
     def sprint(self, s: Sprint) -> dict:
@@ -306,11 +333,15 @@ class Renderer:
             d["completeDate"] = fmt_agile(s.complete)
         d["createdDate"] = fmt_agile(s.created)
         d["originBoardId"] = s.board
-        d["goal"] = s.goal
+        if s.goal is not None:          # a sprint that never had a goal has no `goal` key
+            d["goal"] = s.goal
         return d
 
-    def _option(self, fid: int, opt: tuple) -> dict:
+    def _option(self, opt: tuple) -> dict:
         return {"self": f"{self.B}/rest/api/2/customFieldOption/{opt[0]}", "value": opt[1], "id": opt[0]}
+
+    def group_ref(self, g) -> dict:
+        return {"name": g.name, "groupId": g.group_id, "self": f"{self.B}/rest/api/2/group?groupId={g.group_id}"}
 
     def field_value(self, d: IssueData, f: str) -> Any:
         """The value of one field of the issue; raises KeyError for a field the issue does not carry."""
@@ -378,7 +409,7 @@ class Renderer:
             return {"self": f"{self.B}/rest/api/2/issue/{d.key}/watchers", "watchCount": d.watches,
                     "isWatching": False}
         if f == "lastViewed":
-            return None
+            return fmt_ms(d.last_viewed) if d.last_viewed is not None else None
         if f in ("timetracking", "timeoriginalestimate", "timeestimate", "timespent", "aggregatetimeoriginalestimate",
                  "aggregatetimeestimate", "aggregatetimespent", "workratio", "progress", "aggregateprogress"):
             return self._time_field(d, f)
@@ -402,12 +433,12 @@ class Renderer:
             return self._custom(d, f)
         # Jira Software pseudo-fields (agile/software issue lists)
         if f == "sprint":
-            cur = [s for s in (d.custom["customfield_10020"] or []) if s.state != "closed"]
+            cur = [s for s in d.sprints if s.state != "closed"]
             return self.sprint(cur[-1]) if cur else None
         if f == "closedSprints":
-            return [self.sprint(s) for s in (d.custom["customfield_10020"] or []) if s.state == "closed"]
+            return [self.sprint(s) for s in d.sprints if s.state == "closed"]
         if f == "flagged":
-            return d.custom["customfield_10021"] is not None
+            return FLAGGED_FIELD in d.custom
         if f == "epic":
             if d.parent is None or t.i_type[d.parent] != EPIC or not t.exists(d.parent):
                 return None
@@ -455,36 +486,99 @@ class Renderer:
         return out
 
     def _custom(self, d: IssueData, f: str) -> Any:
-        if f not in d.custom:
+        """A custom field of the issue's project context (most of them null); KeyError for any other field."""
+        cat = self.t.cf
+        if f not in cat.context_set[d.project.idx]:
             raise KeyError(f)
-        v = d.custom[f]
+        return self.custom_value(d, cat.by_id[f])
+
+    def custom_value(self, d: IssueData, fd: CustomField) -> Any:
+        t = self.t
+        k = fd.kind
+        if k == "sprint":
+            return [self.sprint_field(s) for s in d.sprints] or None
+        if k == "rank":
+            return f"0|i{d.n:06x}:"           # Rank values ascend with the issue number (the boards' order)
+        if k == "parent_link":
+            return self._parent_link(d)
+        if k == "epic_link":
+            return t.issue_key(d.parent) if self._epic_parent(d) else None
+        v = d.custom.get(fd.id)
+        if k == "devsummary":
+            return v if v is not None else "{}"    # the panel's empty summary, never null
         if v is None:
             return None
-        num = int(f[12:])
-        if num == 10020:
-            return [self.sprint_field(s) for s in v]
-        if num in (10016, 10057, 10019, 10055, 10056):
-            return v if not isinstance(v, list) else list(v)
-        if num == 10021:
-            return [self._option(num, o) for o in v]
-        if num == 10050:
-            return self._option(num, v)
-        if num == 10051:
-            return [self._option(num, o) for o in v]
-        if num in (10052, 10058):
+        if k in ("float", "story_points") or k in _TEXT_KINDS:
+            return v
+        if k in DATE_KINDS:
             return fmt_date(v)
-        if num == 10053:
+        if k == "datetime":
             return fmt_ms(v)
-        if num == 10054:
+        if k in OPTION_KINDS:
+            return self._option(fd.options[v])
+        if k in MULTI_OPTION_KINDS:
+            return [self._option(fd.options[i]) for i in v]
+        if k == "labels":
+            return list(v)
+        if k == "version":
+            return self.version_ref(d.project.versions[v])
+        if k == "multiversion":
+            return [self.version_ref(d.project.versions[i]) for i in v]
+        if k == "grouppicker":
+            return self.group_ref(t.groups[v])
+        if k == "multigrouppicker":
+            return [self.group_ref(t.groups[i]) for i in v]
+        if k == "userpicker":
             return self.user_ref(v)
-        return v
+        if k == "multiuserpicker":
+            return [self.user_ref(i) for i in v]
+        if k == "cascadingselect":
+            parent = fd.options[v[0]]
+            out = self._option(parent)
+            if v[1] >= 0:
+                out["child"] = self._option(fd.children[parent[0]][v[1]])
+            return out
+        if k == "project":
+            return self.project_ref(t.projects[v])
+        if k == "team":
+            tid, name = t.cf.teams[v]
+            return {"id": tid, "name": name, "avatarUrl": "", "isVisible": True, "isVerified": False,
+                    "title": name, "isShared": True}
+        raise KeyError(fd.id)
+
+    def _epic_parent(self, d: IssueData) -> bool:
+        t = self.t
+        return d.parent is not None and t.i_type[d.parent] == EPIC and t.exists(d.parent)
+
+    def _parent_link(self, d: IssueData) -> dict:
+        """Advanced Roadmaps' Parent Link: never null; says whether it may be edited, and names the issue's epic."""
+        t = self.t
+        epic_rule = not d.project.simplified and d.type_code in (STORY, TASK, BUG)
+        out: dict[str, Any] = {"hasEpicLinkFieldDependency": epic_rule, "showField": t.premium}
+        if not t.premium:
+            out["nonEditableReason"] = PARENT_LINK_LICENSE
+        elif epic_rule:
+            out["nonEditableReason"] = PARENT_LINK_EPIC
+        if self._epic_parent(d):
+            iid, key, summary, status, _pri, project, code = t.stub(d.parent)
+            out["data"] = {"id": iid, "key": key, "keyNum": int(key.rsplit("-", 1)[1]), "summary": summary,
+                           "issueTypeId": t.issue_types_for(project)[code][0], "projectId": project.id,
+                           "isResolved": STATUS_BY_ID[status][2] == 3}
+        return out
 
     def issue(self, d: IssueData, fields: list[str], expand: set[str], *, histories_cap: int = 20) -> dict:
         out: dict[str, Any] = {"expand": ISSUE_EXPAND, "id": str(d.id), "self": f"{self.B}/rest/api/2/issue/{d.id}",
                                "key": d.key}
         if fields:
             fv: dict[str, Any] = {}
+            cat = self.t.cf
+            ctx = cat.context_set[d.project.idx]
             for f in fields:
+                if f in ctx:
+                    fv[f] = self.custom_value(d, cat.by_id[f])
+                    continue
+                if f.startswith("customfield_"):
+                    continue                    # not in this project's context: Jira leaves the key out
                 try:
                     fv[f] = self.field_value(d, f)
                 except KeyError:
@@ -504,31 +598,36 @@ class Renderer:
 
     # ---- field catalogue ----------------------------------------------------------------------------------------
     def field_list(self) -> list[dict]:
-        out = []
-        for fid, name, schema, nav, order, search, clauses in SYSTEM_FIELDS:
-            d: dict[str, Any] = {"id": fid, "key": fid, "name": name, "custom": False, "orderable": order,
-                                 "navigable": nav, "searchable": search, "clauseNames": clauses}
-            if schema is not None:
-                d["schema"] = schema
-            out.append(d)
-        for num, name, ctype, typ, items in CUSTOM_FIELDS:
-            fid = f"customfield_{num}"
-            schema: dict[str, Any] = {"type": typ}
-            if items:
-                schema["items"] = items
-            schema["custom"] = ctype
-            schema["customId"] = num
-            out.append({"id": fid, "key": fid, "name": name, "custom": True,
-                        "orderable": True, "navigable": True, "searchable": True,
-                        "clauseNames": [f"cf[{num}]", name], "schema": schema})
-        return out
+        return self._field_catalogue()[0]
+
+    def _field_catalogue(self) -> tuple[list[dict], dict, dict]:
+        """(GET /field's list, id -> name, id -> schema), rebuilt when a custom field is renamed."""
+        cat = self.t.cf
+        if self._fields is None or self._fields[0] != cat.version:
+            out = []
+            for fid, name, schema, nav, order, search, clauses in SYSTEM_FIELDS:
+                d: dict[str, Any] = {"id": fid, "key": fid, "name": name, "custom": False, "orderable": order,
+                                     "navigable": nav, "searchable": search, "clauseNames": clauses}
+                if schema is not None:
+                    d["schema"] = schema
+                out.append(d)
+            for fd in cat.fields:
+                d = {"id": fd.id, "key": fd.id, "name": fd.name, "custom": True, "orderable": True,
+                     "navigable": True, "searchable": True, "clauseNames": [f"cf[{fd.num}]", fd.name],
+                     "schema": fd.schema()}
+                if fd.scope is not None:      # a team-managed project's own field
+                    d["scope"] = {"type": "PROJECT", "project": {"id": str(self.t.projects[fd.scope].id)}}
+                out.append(d)
+            self._fields = (cat.version, out, {f["id"]: f["name"] for f in out},
+                            {f["id"]: f["schema"] for f in out if "schema" in f})
+        return self._fields[1], self._fields[2], self._fields[3]
 
     def names(self, fields: list[str]) -> dict:
-        names = {f["id"]: f["name"] for f in self.field_list()}
+        names = self._field_catalogue()[1]
         return {f: names[f] for f in fields if f in names}
 
     def schema(self, fields: list[str]) -> dict:
-        schemas = {f["id"]: f["schema"] for f in self.field_list() if "schema" in f}
+        schemas = self._field_catalogue()[2]
         return {f: schemas[f] for f in fields if f in schemas}
 
     # ---- agile ---------------------------------------------------------------------------------------------------
@@ -556,10 +655,15 @@ class Renderer:
     def board_configuration(self, b: Board) -> dict:
         d: dict[str, Any] = {"id": b.id, "name": b.name, "type": b.type,
                              "self": f"{self.B}/rest/agile/1.0/board/{b.id}/configuration"}
+        # the container the board is located in, as real sites send it (the schema's {type, projectKeyOrId} is not)
         if b.project is not None:
-            d["location"] = {"type": "project", "projectKeyOrId": str(b.project.id)}
+            p = b.project
+            d["location"] = {"id": str(p.id), "key": p.key, "name": p.name,
+                             "self": f"{self.B}/rest/api/2/project/{p.id}", "type": "project"}
         else:
-            d["location"] = {"type": "user"}
+            u = self.t.users[b.location_user]
+            d["location"] = {"id": u.account_id, "name": u.name,
+                             "self": f"{self.B}/rest/api/2/user?accountId={u.account_id}", "type": "user"}
         d["filter"] = {"id": str(b.filter_id), "self": f"{self.B}/rest/api/2/filter/{b.filter_id}"}
         if b.type == "kanban":
             d["subQuery"] = {"query": "fixVersion in unreleasedVersions() OR fixVersion is EMPTY"}
@@ -568,6 +672,9 @@ class Renderer:
                 ("Done", ["10004", "6"], None, None)]
         if b.type == "scrum":
             cols = cols[1:]
+        elif b.type == "simple":          # a team-managed board: the workflow's three categories as columns
+            cols = [("To Do", ["10000", "10001"], None, None), ("In Progress", ["3", "10002", "10003"], None, None),
+                    ("Done", ["10004", "6"], None, None)]
         columns = []
         for name, sts, mn, mx in cols:
             c: dict[str, Any] = {"name": name, "statuses": [{"id": s, "self": f"{self.B}/rest/api/2/status/{s}"}
@@ -578,9 +685,9 @@ class Renderer:
                 c["max"] = mx
             columns.append(c)
         d["columnConfig"] = {"columns": columns, "constraintType": "issueCount" if b.type == "kanban" else "none"}
-        if b.type == "scrum":
+        if b.type == "scrum":              # team-managed boards have no estimation block
             d["estimation"] = {"type": "field", "field": {"fieldId": "customfield_10016",
-                                                          "displayName": "Story point estimate"}}
+                                                          "displayName": self.t.cf.by_id["customfield_10016"].name}}
         d["ranking"] = {"rankCustomFieldId": 10019}
         return d
 
@@ -621,10 +728,18 @@ class Renderer:
             d["sharePermissions"] = [self.share(s, 10000 + f.id * 10 + k) for k, s in enumerate(f.share)]
         if "editPermissions" in expand:
             d["editPermissions"] = [self.share(s, 20000 + f.id * 10 + k) for k, s in enumerate(f.edit)]
+        if "isWritable" in expand:
+            d["isWritable"] = self._filter_writable(f)
+        if "approximateLastUsed" in expand and f.last_used is not None:   # never run: the key is left out
+            d["approximateLastUsed"] = fmt_ms(f.last_used)
         if "subscriptions" in expand:
             d["subscriptions"] = [{"id": 10000 + f.id * 10 + k, "user": self.user_ref(ref)}
                                   for k, (kind, ref) in enumerate(f.subscriptions)]
         return d
+
+    def _filter_writable(self, f: Filter) -> bool:
+        """Whether the caller may edit the filter: its own, or shared for editing with a group the caller is in."""
+        return f.owner == 0 or any(kind == "group" and 0 in self.t.groups[ref].members for kind, ref in f.edit)
 
     def filter_bean(self, f: Filter) -> dict:
         """The `Filter` shape of /filter/favourite and /filter/my."""
@@ -650,6 +765,7 @@ class Renderer:
             d["owner"] = {"accountId": u.account_id, "displayName": u.name, "active": u.active,
                           "avatarUrls": u.avatars, "self": f"{self.B}/rest/api/2/user?accountId={u.account_id}"}
         d["popularity"] = dsh.popularity
+        d["rank"] = dsh.id - 10000          # the dashboard's position in the caller's list
         d["self"] = f"{self.B}/rest/api/2/dashboard/{dsh.id}"
         d["sharePermissions"] = [self.share(s, 30000 + dsh.id * 10 + k) for k, s in enumerate(dsh.share)]
         d["editPermissions"] = []

@@ -2,12 +2,18 @@
 `POST /__sim/advance` applied.
 
 Memory model (so the large tenant, 100,000 issues, stays far below 2 GB): configuration objects (users, projects,
-boards, schemes ...) are small and built eagerly. Issues are *not* stored: a compact base pass keeps a few numbers
-per issue in `array` columns (project, number, type, created, updated, parent, sprint run, counts of histories,
-comments and worklogs), and the full issue -- fields, changelog, comments, worklogs -- is regenerated on demand from
-(seed, issue number) and kept in a bounded LRU cache. Only mutations (overlays) are held per issue.
+boards, schemes, the custom field catalogue ...) are small and built eagerly. Issues are *not* stored: a compact base
+pass keeps a few numbers per issue in `array` columns (project, number, type, created, updated, parent, sprint run,
+counts of histories, comments and worklogs), and the full issue -- fields, custom field values, changelog, comments,
+worklogs -- is regenerated on demand from (seed, issue number) and kept in a bounded LRU cache. Only mutations
+(overlays) are held per issue.
 
-Every timestamp is epoch milliseconds internally; JSON renders them the Jira way (`2025-01-10T09:15:32.123+0000`).
+Every timestamp is epoch milliseconds internally; JSON renders them the Jira way, in the caller's time zone
+(`2025-01-10T20:15:32.123+1100`, timefmt.py).
+
+As on real sites: most people hide their email and time zone (the keys are absent); some projects are team-managed
+(their own issue types and custom fields, one board of type "simple", with sprints when the feature is on); the site
+has hundreds of custom fields (customfields.py) and each issue carries its project's 30-50 of them, most null.
 """
 
 from __future__ import annotations
@@ -16,11 +22,17 @@ import array
 import bisect
 import hashlib
 import random
-import time
 import uuid
 from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Any, Iterable
+
+from .customfields import (
+    ISSUE_COLORS, Catalogue, CustomField, build_catalogue, change_item, new_value, sprint_item,
+)
+from .timefmt import (  # noqa: F401  (re-exported: the renderers import the forms from here)
+    CALLER_TZ, fmt_agile, fmt_date, fmt_ms, fmt_user_date, fmt_utc_z,
+)
 
 DAY = 86_400_000
 HOUR = 3_600_000
@@ -156,26 +168,6 @@ PERMISSIONS = [
 ]
 PERMISSION_IDS = {p[0]: str(i + 1) for i, p in enumerate(PERMISSIONS)}
 
-# custom fields: (id number, name, custom type key, schema type, items, searcher)
-CUSTOM_FIELDS = [
-    (10020, "Sprint", "com.pyxis.greenhopper.jira:gh-sprint", "array", "json"),
-    (10016, "Story point estimate", "com.atlassian.jira.plugin.system.customfieldtypes:float", "number", None),
-    (10019, "Rank", "com.pyxis.greenhopper.jira:gh-lexo-rank", "any", None),
-    (10021, "Flagged", "com.atlassian.jira.plugin.system.customfieldtypes:multicheckboxes", "array", "option"),
-    (10050, "Team", "com.atlassian.jira.plugin.system.customfieldtypes:select", "option", None),
-    (10051, "Platforms", "com.atlassian.jira.plugin.system.customfieldtypes:multiselect", "array", "option"),
-    (10052, "Target date", "com.atlassian.jira.plugin.system.customfieldtypes:datepicker", "date", None),
-    (10053, "Deployed at", "com.atlassian.jira.plugin.system.customfieldtypes:datetime", "datetime", None),
-    (10054, "Reviewer", "com.atlassian.jira.plugin.system.customfieldtypes:userpicker", "user", None),
-    (10055, "Customer labels", "com.atlassian.jira.plugin.system.customfieldtypes:labels", "array", "string"),
-    (10056, "Acceptance criteria", "com.atlassian.jira.plugin.system.customfieldtypes:textarea", "string", None),
-    (10057, "Cost (USD)", "com.atlassian.jira.plugin.system.customfieldtypes:float", "number", None),
-    (10058, "Start date", "com.atlassian.jira.plugin.system.customfieldtypes:datepicker", "date", None),
-]
-TEAM_OPTIONS = [("10100", "Red"), ("10101", "Blue"), ("10102", "Green"), ("10103", "Platform Guild")]
-PLATFORM_OPTIONS = [("10110", "iOS"), ("10111", "Android"), ("10112", "Web"), ("10113", "Desktop")]
-FLAGGED_OPTION = ("10019", "Impediment")
-
 # system fields: id -> (name, schema or None, navigable, orderable, searchable, clauseNames)
 SYSTEM_FIELDS: list[tuple[str, str, dict | None, bool, bool, bool, list[str]]] = [
     ("summary", "Summary", {"type": "string", "system": "summary"}, True, True, True, ["summary"]),
@@ -242,31 +234,14 @@ SYSTEM_FIELDS: list[tuple[str, str, dict | None, bool, bool, bool, list[str]]] =
     ("comment", "Comment", {"type": "comments-page", "system": "comment"}, False, True, True, ["comment"]),
     ("worklog", "Log Work", {"type": "array", "items": "worklog", "system": "worklog"}, False, True, False, []),
 ]
-NAVIGABLE = [f[0] for f in SYSTEM_FIELDS if f[3]] + [f"customfield_{c[0]}" for c in CUSTOM_FIELDS]
-ALL_FIELDS = [f[0] for f in SYSTEM_FIELDS] + [f"customfield_{c[0]}" for c in CUSTOM_FIELDS]
+# the system part of `*navigable` and `*all` (each tenant appends its custom fields: Tenant.navigable, .all_fields)
+SYSTEM_NAVIGABLE = [f[0] for f in SYSTEM_FIELDS if f[3]]
+SYSTEM_ALL = [f[0] for f in SYSTEM_FIELDS]
 # Jira Software pseudo-fields served on the agile/software issue lists only
 AGILE_FIELDS = ["sprint", "closedSprints", "flagged", "epic"]
 
 ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
 PROJECT_EXPAND = "description,lead,issueTypes,url,projectKeys,permissions,insight"
-
-
-def fmt_ms(ms: int) -> str:
-    """Jira's issue timestamp form, e.g. 2025-01-10T09:15:32.123+0000."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + ".%03d+0000" % (ms % 1000)
-
-
-def fmt_agile(ms: int) -> str:
-    """Jira Software's form for sprint dates: 2025-01-27T09:00:00.000Z."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + ".%03dZ" % (ms % 1000)
-
-
-def fmt_date(ms: int) -> str:
-    return time.strftime("%Y-%m-%d", time.gmtime(ms // 1000))
-
-
-def fmt_user_date(ms: int) -> str:
-    return time.strftime("%d/%b/%y", time.gmtime(ms // 1000))
 
 
 def ms_to_dt(ms: int) -> datetime:
@@ -309,8 +284,9 @@ class Component:
 
 
 class Board:
+    # sprints_enabled: scrum boards, and the simple boards of team-managed projects with the sprints feature on
     __slots__ = ("id", "name", "type", "project", "projects", "private", "owner", "sprint_ids", "filter_id",
-                 "location_user")
+                 "location_user", "sprints_enabled")
 
 
 class Sprint:
@@ -319,7 +295,7 @@ class Sprint:
 
 class Filter:
     __slots__ = ("id", "name", "owner", "jql", "description", "share", "favourite", "fav_count", "subscriptions",
-                 "edit", "visible")
+                 "edit", "visible", "last_used")
 
 
 class Dashboard:
@@ -328,11 +304,13 @@ class Dashboard:
 
 
 class IssueData:
-    """One issue, fully materialized (python values; the app renders JSON)."""
+    """One issue, fully materialized (python values; the app renders JSON). `custom` holds only the custom fields
+    with a value (field id -> compact value, customfields.py); `sprints` the Sprint field's sprints."""
     __slots__ = ("n", "id", "key", "project", "type_code", "status", "priority", "resolution", "resolved",
                  "assignee", "reporter", "creator", "summary", "description", "environment", "labels", "duedate",
                  "comps", "fixv", "affects", "parent", "created", "updated", "status_changed", "custom",
-                 "histories", "comments", "worklogs", "orig_estimate", "votes", "watches", "security")
+                 "sprints", "last_viewed", "histories", "comments", "worklogs", "orig_estimate", "votes", "watches",
+                 "security")
 
 
 class Mut:
@@ -368,6 +346,7 @@ class Tenant:
         # the simulated clock: 2026-11-01T00:00Z plus a seed-derived offset, moved only by advance()
         self.now = int(datetime(2026, 11, 1, tzinfo=timezone.utc).timestamp() * 1000) + (seed % 997) * MINUTE
         self.start = self.now - 730 * DAY
+        self.t0 = self.now         # the clock when the simulation started
         self.version = 0           # bumped by every mutation (search result caches key on it)
         self.advances = 0
         self._cache: OrderedDict[int, IssueData] = OrderedDict()
@@ -386,6 +365,8 @@ class Tenant:
         self._build_users()
         self._build_groups()
         self._build_projects()
+        self.cf: Catalogue = build_catalogue(self.rng("custom-fields"), scale, self.projects, PROJECT_WORDS)
+        self._fields_lists()
         self._build_boards()
         self._build_issues()
         self._build_links()
@@ -406,6 +387,7 @@ class Tenant:
     # ---- users and groups ----------------------------------------------------------------------------------------
     def _build_users(self) -> None:
         r = self.rng("users")
+        privacy = self.rng("privacy")
         n = self.cfg["users"]
         n_apps = max(3, n // 25)
         self.users: list[User] = []
@@ -413,8 +395,9 @@ class Tenant:
             u = User()
             u.idx = i
             if i == 0:
+                # the caller: its own profile shows its email and time zone
                 u.account_type, u.name, u.email, u.active = "atlassian", "Demo Admin", "demo@example.com", True
-                u.tz, u.locale = "Australia/Sydney", "en_AU"
+                u.tz, u.locale = CALLER_TZ, "en_AU"
             elif i > n - n_apps - 1:
                 u.account_type = "app"
                 u.name = APPS[(i - (n - n_apps)) % len(APPS)] + ("" if i - (n - n_apps) < len(APPS)
@@ -424,7 +407,6 @@ class Tenant:
                 first, last = r.choice(FIRST), r.choice(LAST)
                 u.account_type = "atlassian"
                 u.name = f"{first} {last}"
-                # privacy settings hide some addresses
                 u.email = None if r.random() < 0.15 else (
                     f"{first.lower()}.{last.lower().replace(chr(39), '')}{i}@example.com")
                 u.active = r.random() > 0.12
@@ -441,6 +423,18 @@ class Tenant:
                             f".us-west-2.prod.public.atl-paas.net%2Finitials%2F{s}.png"
                          for s in ("48x48", "24x24", "16x16", "32x32")}
             self.users.append(u)
+        # privacy: most people hide their email and time zone from everyone else, many their locale too (the keys
+        # are then absent): 80% of the people besides the caller, drawn apart so that names stay as they were
+        people = [u for u in self.users[1:] if u.account_type == "atlassian"]
+        privacy.shuffle(people)
+        hidden = round(len(people) * 0.8)
+        for k, u in enumerate(people):
+            if k < hidden:
+                u.email = u.tz = None
+                if privacy.random() < 0.6:
+                    u.locale = None
+            elif k < hidden + len(people) // 12:
+                u.email = None
         self.active_people = [u.idx for u in self.users if u.active and u.account_type == "atlassian"]
         self.user_by_account = {u.account_id: u for u in self.users}
 
@@ -486,6 +480,7 @@ class Tenant:
             self.projects.append(self._new_project(i, r, "live" if i < live else
                                                    "archived" if i < live + archived else "deleted"))
         self._live_cache = None
+        self._live_idx = [p.idx for p in self.projects if p.status == "live"]
 
     def _new_project(self, i: int, r: random.Random, status: str, created: int | None = None) -> Project:
         p = Project()
@@ -495,7 +490,7 @@ class Tenant:
         p.name = word if i < len(PROJECT_WORDS) else f"{word} {i // len(PROJECT_WORDS) + 1}"
         # mostly software; every 7th a business project (time tracking off), every 11th service desk
         p.type_key = "business" if i % 7 == 3 else "service_desk" if i % 11 == 5 else "software"
-        p.simplified = i % 5 == 4            # team-managed ("next-gen") projects
+        p.simplified = i % 5 == 4 or i % 7 == 2     # team-managed ("next-gen") projects
         p.category = CATEGORIES[i % 3] if i % 4 != 2 else None
         p.lead = r.choice(self.active_people)
         p.description = f"Everything the {p.name} team works on." if i % 3 else ""
@@ -537,7 +532,9 @@ class Tenant:
                 comp.name = ["API", "UI", "Backend", "Database", "Docs", "Integrations"][c]
                 comp.description = f"{comp.name} of {p.name}" if c % 2 == 0 else None
                 comp.lead = r.choice(self.active_people) if c % 3 != 2 else None
-                comp.assignee_type = "COMPONENT_LEAD" if comp.lead is not None and c % 2 else "PROJECT_DEFAULT"
+                # every assignee type Jira has; a component-lead type without a lead is what a departed lead leaves
+                comp.assignee_type = ("COMPONENT_LEAD" if c % 2 else "PROJECT_LEAD" if c == 2 else
+                                      "UNASSIGNED" if c == 4 else "PROJECT_DEFAULT")
                 p.components.append(comp)
         return p
 
@@ -577,6 +574,7 @@ class Tenant:
             b.location_user = user
             b.sprint_ids = []
             b.filter_id = None
+            b.sprints_enabled = typ == "scrum"
             bid += 1
             self.boards.append(b)
             return b
@@ -591,7 +589,8 @@ class Tenant:
                 sid += 1
                 k = j - closed           # <0 closed, 0 active, >0 future
                 s.name = f"{b.projects[0].key} Sprint {j + 1}"
-                s.goal = "" if j % 3 else f"Ship {r.choice(NOUNS)}"
+                # most sprints never get a goal (no `goal` key at all); a few had one and it was cleared ("")
+                s.goal = f"Ship {r.choice(NOUNS)}" if j % 3 == 0 else "" if j % 5 == 1 else None
                 s.start = active_start + k * cadence
                 s.end = s.start + cadence
                 s.created = s.start - r.randint(1, 5) * DAY
@@ -602,7 +601,18 @@ class Tenant:
                 self.sprints[s.id] = s
                 b.sprint_ids.append(s.id)
 
+        tm_boards = 0
         for i, p in enumerate(sw):
+            if p.simplified:
+                # a team-managed project has one board, of type "simple"; most turn the sprints feature on
+                b = board(f"{p.key} board", "simple", p, [p])
+                b.sprints_enabled = tm_boards % 3 != 2
+                tm_boards += 1
+                if b.sprints_enabled:
+                    sprints_for(b, closed=r.randint(3, 10) if self.scale != "demo" else r.randint(4, 6),
+                                future=r.randint(1, 2))
+                    self.project_scrum[p.idx] = b
+                continue
             if i % 5 != 3:
                 b = board(f"{p.key} board", "scrum", p, [p])
                 sprints_for(b, closed=r.randint(4, 12) if self.scale != "demo" else r.randint(5, 8),
@@ -619,8 +629,10 @@ class Tenant:
                 b2.sprint_ids = sorted(set(b2.sprint_ids) | set(shared))
                 self._shared_sprints = shared
         # boards located on a user, spanning two projects, and private boards
+        classic = [p for p in sw if not p.simplified] or live[:1]
         for k in range(self.cfg["extra_boards"]):
-            ps = [sw[k % len(sw)], sw[(k + 1) % len(sw)]] if sw else live[:1]
+            ps = [sw[k % len(sw)], sw[(k + 1) % len(sw)]] if k % 2 == 0 and sw else \
+                [classic[k % len(classic)]]
             if k % 2 == 0:
                 board(f"Cross-team {k // 2 + 1}", "kanban", None, ps, user=r.choice(self.active_people))
             else:
@@ -749,6 +761,14 @@ class Tenant:
             if k < len(order):
                 s0 = k
                 sn = min(len(order) - k, 1 if r.random() < 0.7 else r.randint(2, 3))
+                # an issue is in one open sprint at most: it is carried over only out of closed sprints
+                closed = 0
+                while k + closed < len(order) and order[k + closed].state == "closed":
+                    closed += 1
+                sn = min(sn, closed + 1)
+                # each carry-over changes the Sprint field at the sprint's completion, and so the issue's `updated`
+                if sn > 1 and not fresh:
+                    updated = max(updated, order[k + sn - 2].complete)
         ncomp = len(p.components)
         mask = 0
         if ncomp:
@@ -891,32 +911,16 @@ class Tenant:
         d.votes = r.choice((0, 0, 0, 1, 2, 5))
         d.watches = r.randint(1, 6)
         d.security = None
-        # custom fields with realistic sparsity
-        cf: dict[str, Any] = {}
-        cf["customfield_10016"] = (float(r.choice((1, 2, 3, 5, 8, 13))) if d.type_code in (STORY, BUG)
-                                   and r.random() < 0.7 else None)
-        cf["customfield_10019"] = f"0|i{n:06x}:"
-        cf["customfield_10050"] = r.choice(TEAM_OPTIONS) if r.random() < 0.6 else None
-        cf["customfield_10051"] = sorted(r.sample(PLATFORM_OPTIONS, r.randint(1, 3))) if r.random() < 0.4 else None
-        cf["customfield_10052"] = d.created + r.randint(7, 90) * DAY if r.random() < 0.3 else None
-        cf["customfield_10053"] = None
-        deployed = r.random() < 0.6
-        cf["customfield_10054"] = r.choice(people) if r.random() < 0.3 else None
-        cf["customfield_10055"] = sorted(r.sample(["acme-corp", "globex", "initech", "umbrella", "hooli"],
-                                                  r.randint(1, 2))) if r.random() < 0.2 else None
-        cf["customfield_10056"] = ("* Given a user\n* When they " + r.choice(NOUNS) + "\n* Then it works"
-                                   if r.random() < 0.25 else None)
-        cf["customfield_10057"] = round(r.uniform(100, 25000), 2) if r.random() < 0.15 else None
-        cf["customfield_10058"] = d.created + r.randint(0, 10) * DAY if r.random() < 0.3 else None
-        flagged = r.random() < 0.05
-        cf["customfield_10021"] = [FLAGGED_OPTION] if flagged else None
-        # sprints
+        # custom fields: the values the issue was created with (the changelog walk below moves them on)
+        cf = self._initial_custom(n, d, p)
+        # sprints: the run of the project's sprints the issue was in (carried over out of closed ones)
         sprints: list[Sprint] = []
         if self.i_sprint0[n] >= 0:
             order = self._sprint_order[p.idx]
             s0 = self.i_sprint0[n]
             sprints = order[s0: s0 + self.i_sprintn[n]]
-        cf["customfield_10020"] = sprints or None
+        d.sprints = sprints
+        d.last_viewed = self._last_viewed(n, d.created)
         # changelog: walk the histories from the initial values to the current ones
         status = "10001" if r.random() < 0.3 else "10000"
         resolution, resolved = None, None
@@ -924,11 +928,19 @@ class Tenant:
         hr = self.rng("h", n)
         h = self.i_h[n]
         htimes = self._times(hr, h, d.created, base_updated, True)
+        # the walk's events: the edits, and each carry-over to the next sprint at the completion of the one before
+        events = [(t, 0) for t in htimes] + [(sprints[k - 1].complete, k) for k in range(1, len(sprints))]
+        events.sort()
+        editable = self.cf.editable[p.idx]
         histories: list[tuple] = []
-        for j, t in enumerate(htimes):
+        for j, (t, carry) in enumerate(events):
             author = hr.choice(people)
-            kind = hr.random()
             items: list[dict] = []
+            if carry:
+                items.append(sprint_item(sprints[:carry], sprints[:carry + 1]))
+                histories.append((10000 + n * H_STRIDE + j, author, t, items))
+                continue
+            kind = hr.random()
             if kind < 0.4:
                 new = hr.choice(NEXT_STATUS[status])
                 items.append(_item("status", "jira", "status", status, STATUS_BY_ID[status][1], new,
@@ -953,25 +965,25 @@ class Tenant:
                                    self.users[new_a].account_id if new_a is not None else None,
                                    self.users[new_a].name if new_a is not None else None))
                 assignee = new_a
-            elif kind < 0.63:
+            elif kind < 0.62:
                 new_p = hr.choice([x[0] for x in PRIORITIES[:5] if x[0] != priority])
                 items.append(_item("priority", "jira", "priority", priority, _PRI_NAME[priority], new_p,
                                    _PRI_NAME[new_p]))
                 priority = new_p
-            elif kind < 0.7:
+            elif kind < 0.68:
                 old = " ".join(labels)
                 lab = sorted(set(labels) ^ {hr.choice(LABELS)})
                 items.append(_item("labels", "jira", "labels", None, old, None, " ".join(lab)))
                 labels = lab
-            elif kind < 0.78:
+            elif kind < 0.74:
                 items.append(_item("description", "jira", "description", None,
                                    "Draft: " + hr.choice(NOUNS), None, "Updated: " + hr.choice(NOUNS)))
-            elif kind < 0.86:
+            elif kind < 0.8:
                 items.append(_item("Rank", "custom", "customfield_10019", "", "", "", "Ranked higher"))
-            elif kind < 0.92:
-                old_sp, new_sp = hr.choice((1, 2, 3)), hr.choice((5, 8))
-                items.append(_item("Story point estimate", "custom", "customfield_10016", None, str(old_sp),
-                                   None, str(new_sp)))
+            elif kind < 0.93:
+                # a custom field of the issue's context changes (the name is the one it had then: no rename yet)
+                item = self._custom_change(hr, d, p, editable, cf, lambda fd: fd.orig_name)
+                items.append(item or _item("Rank", "custom", "customfield_10019", "", "", "", "Ranked higher"))
             else:
                 items.append(_item("summary", "jira", "summary", None, "Draft: " + d.summary, None, d.summary))
             histories.append((10000 + n * H_STRIDE + j, author, t, items))
@@ -1003,6 +1015,11 @@ class Tenant:
             if "resolution" in f:
                 resolution, resolved = f["resolution"]
             status_changed = f.get("status_changed", status_changed)
+            for fid, v in f.get("custom", {}).items():
+                if v is None:
+                    cf.pop(fid, None)
+                else:
+                    cf[fid] = v
             histories.extend(m.histories)
             comments.extend(m.comments)
             worklogs = [w for w in worklogs if w[0] not in m.deleted_wl] + [
@@ -1010,12 +1027,98 @@ class Tenant:
             updated = max(updated, m.updated)
         d.status, d.priority, d.assignee, d.labels = status, priority, assignee, labels
         d.resolution, d.resolved, d.status_changed = resolution, resolved, status_changed
-        if d.resolution is not None and d.type_code != EPIC and deployed:
-            cf["customfield_10053"] = d.resolved + 2 * HOUR if d.resolved + 2 * HOUR < self.now else d.resolved
         d.custom = cf
         d.histories, d.comments, d.worklogs = histories, comments, worklogs
         d.updated = updated
         return d
+
+    # ---- custom field values -------------------------------------------------------------------------------------
+    def _value_args(self, d: IssueData, p: Project) -> dict:
+        return {"created": d.created, "people": self.active_people, "n_groups": len(self.groups),
+                "n_versions": len(p.versions), "projects": self._live_idx, "n_teams": len(self.cf.teams)}
+
+    def _initial_custom(self, n: int, d: IssueData, p: Project) -> dict[str, Any]:
+        """The custom field values the issue was created with: for each field of its project's context a draw
+        against the field's fill rate (so most keys stay null); Jira Software's own fields follow the issue type."""
+        cat = self.cf
+        cr = self.rng("cf", n)
+        args = self._value_args(d, p)
+        code = d.type_code
+        out: dict[str, Any] = {}
+        for fid in cat.context[p.idx]:
+            fd = cat.by_id[fid]
+            k = fd.kind
+            if k in _DERIVED:
+                continue
+            if k == "devsummary":
+                if cr.random() < 0.15:
+                    out[fid] = self._devsummary(cr, d.created)
+            elif k in _EPIC_ONLY:
+                if code == EPIC:
+                    # the epic's name, its colour (the one the Agile API's `epic.color` shows), its status option
+                    out[fid] = (d.summary.split(" (")[0] if k == "epic_name" else
+                                f"ghx-label-{n % 14 + 1}" if k == "epic_color" else
+                                ISSUE_COLORS[n % len(ISSUE_COLORS)] if k == "issue_color" else
+                                cr.choice((0, 0, 1, 2)))
+            elif fd.points:
+                if code in (STORY, BUG) and cr.random() < (0.7 if k == "story_points" else fd.fill):
+                    out[fid] = new_value(fd, cr, **args)
+            elif cr.random() < fd.fill:
+                v = new_value(fd, cr, **args)
+                if v is not None:
+                    out[fid] = v
+        return out
+
+    def _custom_change(self, r: random.Random, d: IssueData, p: Project, editable: tuple, cf: dict,
+                       name_of) -> dict | None:
+        """Change one editable custom field of the issue in `cf` (set, change or clear it) and return the changelog
+        item Jira writes for it; None when the issue's context has nothing editable."""
+        if not editable:
+            return None
+        fd: CustomField = r.choice(editable)
+        old = cf.get(fd.id)
+        new = None if old is not None and r.random() < 0.25 else new_value(fd, r, **self._value_args(d, p))
+        if new == old:
+            return None
+        if new is None:
+            cf.pop(fd.id, None)
+        else:
+            cf[fd.id] = new
+        return change_item(fd, name_of(fd), old, new, self, p)
+
+    def _last_viewed(self, n: int, created: int) -> int | None:
+        """When the caller last opened the issue (some issues, never after the simulation started), else None."""
+        r = self.rng("viewed", n)
+        if created >= self.t0 or r.random() >= 0.35:
+            return None
+        return created + r.randrange(max(1, self.t0 - created))
+
+    def _devsummary(self, r: random.Random, created: int) -> str:
+        """The development panel's summary string (a PR on GitHub), as the devsummary field serializes it."""
+        state = r.choice(("OPEN", "MERGED", "MERGED", "DECLINED"))
+        count = r.randint(1, 3)
+        when = fmt_ms(created + r.randrange(30 * DAY))
+        return ("{pullrequest={dataType=pullrequest, state=" + state + f", stateCount={count}" + "}, json="
+                '{"cachedValue":{"errors":[],"summary":{"pullrequest":{"overall":{"count":' + str(count)
+                + ',"lastUpdated":"' + when + '","stateCount":' + str(count) + ',"state":"' + state
+                + '","dataType":"pullrequest","open":' + ("true" if state == "OPEN" else "false")
+                + '},"byInstanceType":{"GitHub":{"count":' + str(count) + ',"name":"GitHub"}}}}},"isStale":true}}')
+
+    def _fields_lists(self) -> None:
+        """`*all` and `*navigable`: the system fields, then every custom field of the site."""
+        ids = [fd.id for fd in self.cf.fields]
+        self.all_fields = SYSTEM_ALL + ids
+        self.navigable = SYSTEM_NAVIGABLE + ids
+
+    def rename_field(self, fid: str, name: str) -> None:
+        """An admin renames a custom field: /field and `names` show the new name, later changelog items carry it;
+        no issue changes (its `updated` stays), old changelog items keep the name they were written with."""
+        if fid not in self.cf.by_id:
+            raise ValueError(f"no custom field {fid!r}")
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"the new name of {fid} must be a non-empty string")
+        self.cf.rename(fid, name.strip())
+        self.version += 1          # the response cache and search caches key on it
 
     def stub(self, n: int) -> tuple:
         """(id, key, summary, status, priority, project, type code) -- what a linked/parent/sub-task reference
@@ -1092,6 +1195,12 @@ class Tenant:
             f.edit = [("group", r.randrange(len(self.groups)))] if r.random() < 0.1 else []
             self.filters.append(f)
         self.filter_by_id = {f.id: f for f in self.filters}
+        # when each filter was last run (to the minute, "approximate"); some never were
+        ru = self.rng("filters-used")
+        for f in self.filters:
+            f.last_used = self.now - ru.randrange(120 * DAY) if ru.random() < 0.7 else None
+            if f.last_used is not None:
+                f.last_used -= f.last_used % MINUTE
         rd = self.rng("dashboards")
         self.dashboards: list[Dashboard] = []
         for k in range(self.cfg["dashboards"]):
@@ -1176,6 +1285,8 @@ class Tenant:
             i = len(self.projects)
             p = self._new_project(i, r, "live", created=stamp())
             self.projects.append(p)
+            self._live_idx.append(p.idx)
+            self.cf.add_project(p, self.rng("cf-context", p.idx))
             self._epics[i], self._std[i], self._counters[i] = [], [], 0
             applied["add_projects"] += 1
         live = [p for p in self.projects if p.status == "live"]
@@ -1185,10 +1296,8 @@ class Tenant:
             self._add_issue_base(n, p.idx, stamp(), r, fresh=True)
             applied["add_issues"] += 1
         alive = [n for n in range(1, self.issue_count + 1) if n not in self.deleted]
-        for _ in range(counts["update_issues"]):
-            if not alive:
-                break
-            n = r.choice(alive)
+        # update_issues: that many distinct issues, each changed once
+        for n in r.sample(alive, min(counts["update_issues"], len(alive))):
             self._update_issue(n, r, stamp(), people)
             applied["update_issues"] += 1
         for _ in range(counts["add_comments"]):
@@ -1242,7 +1351,13 @@ class Tenant:
         for _ in range(counts["delete_issues"]):
             if not alive:
                 break
-            n = alive.pop(r.randrange(len(alive)))
+            # an issue without live children (deleting a parent would delete its sub-tasks and orphan an epic's
+            # issues, changing issues that are not in the count)
+            for _try in range(100):
+                k = r.randrange(len(alive))
+                if not any(self.exists(c) for c in self.children.get(alive[k], ())):
+                    break
+            n = alive.pop(k)
             t = stamp()
             for w in self.materialize(n).worklogs:
                 self.deleted_worklogs.append((t, w[0]))
@@ -1299,7 +1414,18 @@ class Tenant:
         m = self._mut(n)
         items = []
         kind = r.random()
-        if kind < 0.5:
+        custom_item = None
+        if 0.75 <= kind < 0.9:
+            # a custom field changes; the item carries the field's name as it is now (after any rename)
+            cf = dict(d.custom)
+            custom_item = self._custom_change(r, d, d.project, self.cf.editable[d.project.idx], cf,
+                                              lambda fd: fd.name)
+            if custom_item is not None:
+                m.fields.setdefault("custom", {})[custom_item["fieldId"]] = cf.get(custom_item["fieldId"])
+                items.append(custom_item)
+        if custom_item is not None:
+            pass
+        elif kind < 0.45:
             new = r.choice(NEXT_STATUS[d.status])
             items.append(_item("status", "jira", "status", d.status, STATUS_BY_ID[d.status][1], new,
                                STATUS_BY_ID[new][1]))
@@ -1313,7 +1439,7 @@ class Tenant:
                 m.fields["resolution"] = (None, None)
             if STATUS_BY_ID[new][2] != STATUS_BY_ID[d.status][2]:
                 m.fields["status_changed"] = t
-        elif kind < 0.7:
+        elif kind < 0.62:
             new_a = r.choice(people)
             old = d.assignee
             items.append(_item("assignee", "jira", "assignee",
@@ -1321,7 +1447,7 @@ class Tenant:
                                self.users[old].name if old is not None else None,
                                self.users[new_a].account_id, self.users[new_a].name))
             m.fields["assignee"] = new_a
-        elif kind < 0.85:
+        elif kind < 0.75:
             new_p = r.choice([x[0] for x in PRIORITIES[:5] if x[0] != d.priority])
             items.append(_item("priority", "jira", "priority", d.priority, _PRI_NAME[d.priority], new_p,
                                _PRI_NAME[new_p]))
@@ -1335,6 +1461,9 @@ class Tenant:
 
 
 _RES_NAME = {x[0]: x[1] for x in RESOLUTIONS}
+# custom field kinds whose value follows from the issue itself (its number, parent, sprints), not a draw
+_DERIVED = {"sprint", "rank", "parent_link", "epic_link"}
+_EPIC_ONLY = {"epic_name", "epic_status", "epic_color", "issue_color"}
 _PRI_NAME = {x[0]: x[1] for x in PRIORITIES}
 
 

@@ -14,9 +14,14 @@ from .data import (
 )
 from .http import JSON_TYPE, dumps, js, multi, parse_fields, sim_of
 from .render import EMBED_HISTORIES_SEARCH
+from .customfields import SPRINT_FIELD
 from .render_more import project_view
 from .tenant import PERMISSIONS, PRIORITIES, RESOLUTIONS
 
+# the lists inside an issue: truth name -> the field they are read from (each element is one record)
+ISSUE_LISTS = {"issue_links": "issuelinks", "issue_fix_versions": "fixVersions",
+               "issue_affects_versions": "versions", "issue_components": "components", "issue_labels": "labels",
+               "issue_sprints": SPRINT_FIELD}
 TRUTH_ENDPOINTS = [
     "myself", "server_info", "issue_search", "issue_changelog", "issue_comments", "issue_worklog",
     "worklog_updated", "project_search", "project_versions", "project_components", "project_categories",
@@ -25,6 +30,7 @@ TRUTH_ENDPOINTS = [
     "group_members", "users_search", "issue_link_types", "issue_security_schemes", "issue_types", "priorities",
     "resolutions", "statuses", "status_categories", "my_permissions", "notification_schemes",
     "permission_schemes", "screen_schemes", "workflow_schemes", "workflows", "audit_records", "priority_schemes",
+    *ISSUE_LISTS,
 ]
 # what the truth of these endpoints is rendered with: the fields, resp. expansions, of a full read
 AGILE_TRUTH_FIELDS = ["key", "updated", "status", "issuetype", "sprint", "closedSprints", "flagged", "epic"]
@@ -41,7 +47,7 @@ def truth_records(sim, name: str, request: Request) -> Iterator[tuple[dict, Any]
     elif name == "server_info":
         yield {}, server_info(t)
     elif name == "issue_search":
-        fields_all, _ = parse_fields(["*all"], [])
+        fields_all, _ = parse_fields(t, ["*all"], [])
         for n in sim.search('updated >= "1970-01-01 00:00" ORDER BY updated ASC, id ASC'):
             yield {}, r.issue(t.materialize(n), fields_all, set(), histories_cap=EMBED_HISTORIES_SEARCH)
     elif name == "issue_changelog":
@@ -59,6 +65,17 @@ def truth_records(sim, name: str, request: Request) -> Iterator[tuple[dict, Any]
             d, w = find_worklog(t, wid)
             if w is not None:
                 yield {"issue_id": str(d.id)}, r.worklog(d.id, w)
+    elif name in ISSUE_LISTS:
+        # rendered by the same function that fills the issue's `fields`, over live issues in issue order
+        field = ISSUE_LISTS[name]
+        for n in t.live_issue_numbers():
+            d = t.materialize(n)
+            try:
+                values = r.field_value(d, field)
+            except KeyError:
+                continue               # the field is not in this issue's context
+            for v in values or ():
+                yield {"issue_id": str(d.id)}, ({"label": v} if name == "issue_labels" else v)
     elif name == "worklog_updated":
         for tm, wid in visible_worklog_changes(t, False):
             yield {}, {"worklogId": wid, "updatedTime": tm, "properties": []}
@@ -90,7 +107,7 @@ def truth_records(sim, name: str, request: Request) -> Iterator[tuple[dict, Any]
                     yield {"board_id": b.id}, r.board_configuration(b)
     elif name == "board_issues":
         if t.software:
-            fields, _ = parse_fields(AGILE_TRUTH_FIELDS, [], agile=True)
+            fields, _ = parse_fields(t, AGILE_TRUTH_FIELDS, [], agile=True)
             for b in t.boards:
                 if not b.private:
                     for n in sim.search("", board_issue_universe(t, b), scope=f"board:{b.id}",
@@ -99,12 +116,12 @@ def truth_records(sim, name: str, request: Request) -> Iterator[tuple[dict, Any]
     elif name == "board_sprints":
         if t.software:
             for b in t.boards:
-                if b.type == "scrum" and not b.private:
+                if b.sprints_enabled and not b.private:
                     for s in t.sprints_of_board(b):
                         yield {"board_id": b.id}, r.sprint(s)
     elif name == "sprint_issues":
         if t.software:
-            fields, _ = parse_fields(AGILE_TRUTH_FIELDS, [], agile=True)
+            fields, _ = parse_fields(t, AGILE_TRUTH_FIELDS, [], agile=True)
             for s in live_sprints(t):
                 for n in sim.search("", sprint_issue_universe(t, s), scope=f"sprint:{s.id}",
                                     allow_unbounded=True, default_rank=True):

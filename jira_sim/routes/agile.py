@@ -73,7 +73,7 @@ async def board_sprints(request: Request) -> Response:
     sim = sim_of(request)
     t, r = sim.t, sim.r
     b = visible_board(t, request.path_params["board"])
-    if b.type != "scrum":
+    if not b.sprints_enabled:        # kanban boards, and simple boards with the sprints feature off
         raise HttpError(400, ["The board does not support sprints"])
     states = set(multi(request, "state")) or {"future", "active", "closed"}
     ss = [s for s in t.sprints_of_board(b) if s.state in states]
@@ -93,7 +93,7 @@ def agile_list(request: Request, universe, scope: str, software: bool) -> Respon
     t, r = sim.t, sim.r
     qp = request.query_params
     jql = qp.get("jql") or ""
-    fields, weight = parse_fields(qp.getlist("fields"), ["*navigable"], agile=True)
+    fields, weight = parse_fields(t, qp.getlist("fields"), ["*navigable"], agile=True)
     expand = set(multi(request, "expand"))
     ns = sim.search(jql, universe, scope=scope, allow_unbounded=True, default_rank=True)
     if software:

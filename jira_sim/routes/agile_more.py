@@ -184,7 +184,7 @@ async def agile_issue(request: Request) -> Response:
     n = issue_number(t, request.path_params["key"])
     if n is None:
         raise HttpError(404, [MISSING["issue"]])
-    fields, _ = parse_fields(request.query_params.getlist("fields"), ["*navigable"], agile=True)
+    fields, _ = parse_fields(t, request.query_params.getlist("fields"), ["*navigable"], agile=True)
     return js(sim.r.issue(t.materialize(n), fields, set(multi(request, "expand")),
                           histories_cap=EMBED_HISTORIES_SEARCH))
 

@@ -59,7 +59,7 @@ async def search_jql(request: Request) -> Response:
         raise HttpError(400, ["The max results parameter has to be between 1 and 5,000."])
     if len(reconcile) > 50:
         raise HttpError(400, ["The number of issues to reconcile cannot exceed 50."])
-    fields, weight = parse_fields(fields_raw, ["id"])
+    fields, weight = parse_fields(t, fields_raw, ["id"])
     eff = min(mr, page_cap(weight, expand))
     sig = hashlib.sha1(f"{jql}|{sorted(fields)}".encode()).hexdigest()[:10]
     offset = decode_token(token, sig)
@@ -94,7 +94,7 @@ async def issue_get(request: Request) -> Response:
     expand = set(multi(request, "expand"))
     # with versionedRepresentations "the fields parameter is ignored" [spec]: every field is represented
     requested = [] if "versionedRepresentations" in expand else request.query_params.getlist("fields")
-    fields, _ = parse_fields(requested, ["*all"])
+    fields, _ = parse_fields(t, requested, ["*all"])
     return js(issue_view(r, t.materialize(n), fields, expand, histories_cap=10**9))
 
 
@@ -108,7 +108,7 @@ async def issue_bulkfetch(request: Request) -> Response:
     if len(refs) > 100:
         raise HttpError(400, ["The number of issues requested cannot exceed 100."])
     fields_raw = body.get("fields") or []
-    fields, _ = parse_fields(fields_raw if isinstance(fields_raw, list) else [fields_raw], ["*navigable"])
+    fields, _ = parse_fields(t, fields_raw if isinstance(fields_raw, list) else [fields_raw], ["*navigable"])
     expand_raw = body.get("expand") or []
     expand = set(expand_raw if isinstance(expand_raw, list) else str(expand_raw).split(","))
     ns = sorted({n for n in (t.resolve_issue(str(x)) for x in refs) if n is not None})
