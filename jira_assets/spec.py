@@ -10,9 +10,13 @@ from typing import Any
 import pyarrow as pa
 
 from jira_assets.jira.fetch import FetchSpec
-from jira_assets.lake.arrow import Column, schema_for
+from jira_assets.lake.arrow import SITE_COLUMN, Column, schema_for
 from jira_assets.sync.base import SyncStrategy
 from jira_assets.sync.full_refresh import FullRefresh
+
+
+# Every table says which Jira site each row came from; it leads every primary key, so sites can share a table.
+SITE = Column(name=SITE_COLUMN, path=SITE_COLUMN, doc="the Jira site the row came from (JIRA_SITE)")
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,11 @@ class EndpointSpec:
     # ---- the table ------------------------------------------------------------------------------------------
 
     @property
+    def table_key(self) -> tuple[str, ...]:
+        """The table's primary key: the site, then the endpoint's own key."""
+        return (SITE_COLUMN, *self.primary_key)
+
+    @property
     def parent_key_columns(self) -> list[Column]:
         return [] if self.parent is None else [self.parent.key_column]
 
@@ -77,16 +86,19 @@ class EndpointSpec:
 
     @property
     def keyed_columns(self) -> list[Column]:
-        """The columns whose values come beside each record: the parent key, then the computed ones."""
-        return self.parent_key_columns + list(self.computed)
+        """The columns whose values come beside each record: the site, the parent key, then the computed ones."""
+        return [SITE] + self.parent_key_columns + list(self.computed)
 
     @property
     def table_columns(self) -> list[Column]:
-        """Parent key first, then the typed and computed columns; `_raw` and `_synced_at` are added by the lake's
-        Arrow layer."""
-        return self.parent_key_columns + self.typed_columns + list(self.computed)
+        """The site and the parent key first, then the typed and computed columns; `_raw` and `_synced_at` are added
+        by the lake's Arrow layer."""
+        return [SITE] + self.parent_key_columns + self.typed_columns + list(self.computed)
 
     @property
     def arrow_schema(self) -> pa.Schema:
+        """The table's columns in `table_columns` order (the site first), then `_raw` and `_synced_at`."""
         keyed = self.keyed_columns
-        return schema_for(self.typed_columns, {c.name: c.type for c in keyed}, {c.name: c.doc for c in keyed})
+        schema = schema_for(self.typed_columns, {c.name: c.type for c in keyed}, {c.name: c.doc for c in keyed})
+        order = [c.name for c in self.table_columns] + [f.name for f in schema][-2:]
+        return pa.schema([schema.field(name) for name in order])

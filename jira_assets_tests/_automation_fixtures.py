@@ -20,7 +20,8 @@ from dagster import multi_asset
 
 from jira_assets.defs.assets import asset_spec
 from jira_assets.endpoints import BY_NAME
-from jira_assets.lake.arrow import records_to_batch
+from jira_assets.jira.site import site_name
+from jira_assets.lake.arrow import SITE_COLUMN, records_to_batch
 from jira_assets.defs.io_manager import IcebergIOManager
 from jira_assets.lake.writer import TableWrite
 from jira_assets.defs.resources import JiraResource
@@ -70,22 +71,28 @@ def truth(url: str, endpoint: str) -> list[dict]:
     return sim_get(url, f"/__sim/truth/{endpoint}")["records"]
 
 
+# The site name the assets give a simulator's rows (jira_for(url): no subdomain, the URL's host).
+SIM_SITE = site_name(None, None, "http://127.0.0.1")
+
+
 def table_write(endpoint: str, items: list[dict]) -> TableWrite:
-    """The simulator's truth for one endpoint as the table the asset layer would write (typed columns, parent key)."""
+    """The simulator's truth for one endpoint as the table the asset layer would write (site, typed columns, parent
+    key)."""
     spec = BY_NAME[endpoint]
     link = spec.parent
     typed = [c for c in spec.columns if link is None or c.name != link.key]
-    extra = extra_types = None
+    extra, extra_types = {SITE_COLUMN: [SIM_SITE] * len(items)}, {SITE_COLUMN: "string"}
     if link is not None:
         values = [item["parents"].get(link.key) for item in items]
         if link.key_type == "long":
             values = [None if v is None else int(v) for v in values]
         else:
             values = [None if v is None else str(v) for v in values]
-        extra, extra_types = {link.key: values}, {link.key: link.key_type}
+        extra[link.key], extra_types[link.key] = values, link.key_type
     batch = records_to_batch([item["record"] for item in items], typed, extra=extra, extra_types=extra_types,
                              synced_at=datetime.now(timezone.utc))
-    return TableWrite(batches=[batch], schema=batch.schema, mode="replace", key_columns=spec.primary_key)
+    return TableWrite(batches=[batch], schema=batch.schema, mode="replace", key_columns=spec.table_key,
+                      site=SIM_SITE)
 
 
 def land(lake: IcebergIOManager, endpoint: str, items: list[dict]):

@@ -110,7 +110,7 @@ def parent_ids_from_truth(url: str, name: str, *, truth: Truth = fetch_truth) ->
     select = {
         "project_versions": live, "project_components": live,
         "board_configuration": public, "board_issues": public,
-        "board_sprints": lambda b: public(b) and b.get("type") == "scrum",
+        "board_sprints": lambda b: public(b) and b.get("type") in ("scrum", "simple"),
     }.get(name, lambda _: True)
     id_path = {"group_members": "groupId"}.get(name, "id")
     return list(dict.fromkeys(p[id_path] for p in parents if select(p)))

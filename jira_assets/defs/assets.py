@@ -59,7 +59,7 @@ def asset_spec(spec: EndpointSpec, enabled: Iterable[str] | None = None) -> Asse
         tags={"jira/admin_only": str(spec.admin_only).lower(), "jira/sync": spec.sync.name},
         metadata={
             "dagster/column_schema": column_schema(spec),
-            "primary_key": ", ".join(spec.primary_key),
+            "primary_key": ", ".join(spec.table_key),
             "jira_path": spec.source,
         },
         freshness_policy=freshness_policy_for(spec),
@@ -98,7 +98,9 @@ def build_asset(spec: EndpointSpec, enabled: Iterable[str]) -> AssetsDefinition:
             # runs while the Output is yielded, inside the lock).
             with lake.writer().table_lock(spec.name, on_wait=context.log.info):
                 now = datetime.now(timezone.utc)
-                ctx = SyncContext(spec, lake.reader(), RunOptions.from_tags(context.run.tags), now)
+                site = jira.site_name
+                ctx = SyncContext(spec, lake.reader().for_site(site), RunOptions.from_tags(context.run.tags), now,
+                                  site)
                 progress = SyncProgress()
                 # Scoped to the run: its first request goes alone, and a refusal of the credentials ends every step.
                 try:

@@ -36,6 +36,7 @@ from dagster import AssetCheckKey, AssetCheckResult, AssetCheckSeverity, AssetCh
 
 from jira_assets.defs.io_manager import IcebergIOManager
 from jira_assets.defs.resources import JiraResource
+from jira_assets.lake.reader import SITE_ROWS_PROPERTY, LakeReader
 from jira_assets.endpoints import BY_NAME
 from jira_assets.jira.jql import epoch_ms, floor_minute
 from jira_assets.spec import EndpointSpec
@@ -208,19 +209,17 @@ def _missing_table(name: str) -> Outcome:
                    {"table": name}, AssetCheckSeverity.WARN)
 
 
-def check_primary_key(lake: IcebergIOManager, spec: EndpointSpec) -> Outcome:
-    writer = lake.reader()
+def check_primary_key(writer: LakeReader, spec: EndpointSpec) -> Outcome:
     if not writer.table_exists(spec.name):
         return _missing_table(spec.name)
-    outcome = primary_key_outcome(writer.read_table(spec.name, list(spec.primary_key)), spec.primary_key)
+    outcome = primary_key_outcome(writer.read_table(spec.name, list(spec.table_key)), spec.table_key)
     outcome.metadata["table"] = writer.qualified_name(spec.name)
     return outcome
 
 
-def check_parent(lake: IcebergIOManager, spec: EndpointSpec) -> Outcome:
+def check_parent(writer: LakeReader, spec: EndpointSpec) -> Outcome:
     link = spec.parent
     assert link is not None
-    writer = lake.reader()
     if not writer.table_exists(spec.name):
         return _missing_table(spec.name)
     if not writer.table_exists(link.asset):
@@ -234,9 +233,8 @@ def check_parent(lake: IcebergIOManager, spec: EndpointSpec) -> Outcome:
     return outcome
 
 
-def check_issue_count(lake: IcebergIOManager, jira: JiraResource, name: str,
+def check_issue_count(writer: LakeReader, jira: JiraResource, name: str,
                       tolerance: tuple[float, bool] | None = None) -> Outcome:
-    writer = lake.reader()
     if not writer.table_exists(name):
         return _missing_table(name)
     created = writer.read_table(name, ["created"], types={"created": "timestamptz"}).column("created")
@@ -272,20 +270,20 @@ def drop_outcome(rows_now: int, rows_before: int | None) -> Outcome:
         metadata, AssetCheckSeverity.WARN)
 
 
-def check_row_drop(lake: IcebergIOManager, spec: EndpointSpec) -> Outcome:
-    reader = lake.reader()
+def check_row_drop(reader: LakeReader, spec: EndpointSpec) -> Outcome:
     if not reader.table_exists(spec.name):
         return _missing_table(spec.name)
-    counts = [int(props["total-records"]) for props in reader.commit_properties(spec.name)
-              if "total-records" in props]
+    # A site's rows after each of its commits (several sites may share the table), else the table's.
+    counts = [int(props[SITE_ROWS_PROPERTY] if SITE_ROWS_PROPERTY in props else props["total-records"])
+              for props in reader.commit_properties(spec.name)
+              if SITE_ROWS_PROPERTY in props or "total-records" in props]
     outcome = drop_outcome(counts[0] if counts else 0, counts[1] if len(counts) > 1 else None)
     outcome.metadata["table"] = reader.qualified_name(spec.name)
     return outcome
 
 
-def check_derived(lake: IcebergIOManager, spec: EndpointSpec, check: Any) -> Outcome:
+def check_derived(reader: LakeReader, spec: EndpointSpec, check: Any) -> Outcome:
     """One of a derived table's own checks (derived/checks.py)."""
-    reader = lake.reader()
     if not reader.table_exists(spec.name):
         return _missing_table(spec.name)
     verdict = check.run(reader, spec.name)
@@ -301,7 +299,7 @@ def check_derived(lake: IcebergIOManager, spec: EndpointSpec, check: Any) -> Out
 def check_specs_for(spec: EndpointSpec, enabled: set[str]) -> list[AssetCheckSpec]:
     specs = [AssetCheckSpec(
         PRIMARY_KEY_CHECK, asset=spec.name,
-        description=f"Primary key ({', '.join(spec.primary_key)}) is unique and never null.",
+        description=f"Primary key ({', '.join(spec.table_key)}) is unique and never null.",
     )]
     if spec.parent is not None and spec.parent.asset in enabled:
         specs.append(AssetCheckSpec(
@@ -326,17 +324,18 @@ def check_specs_for(spec: EndpointSpec, enabled: set[str]) -> list[AssetCheckSpe
 
 
 def evaluate(check: str, spec: EndpointSpec, lake: IcebergIOManager, jira: JiraResource) -> AssetCheckResult:
-    """One check of one table, as Dagster records it."""
+    """One check of one table (the site's share of it), as Dagster records it."""
+    reader = lake.reader().for_site(jira.site_name)
     if check == PRIMARY_KEY_CHECK:
-        outcome = check_primary_key(lake, spec)
+        outcome = check_primary_key(reader, spec)
     elif check == PARENT_CHECK:
-        outcome = check_parent(lake, spec)
+        outcome = check_parent(reader, spec)
     elif check == COUNT_CHECK:
-        outcome = check_issue_count(lake, jira, spec.name)
+        outcome = check_issue_count(reader, jira, spec.name)
     elif check == DROP_CHECK:
-        outcome = check_row_drop(lake, spec)
+        outcome = check_row_drop(reader, spec)
     elif check in {c.name for c in spec.sync.checks}:
-        outcome = check_derived(lake, spec, next(c for c in spec.sync.checks if c.name == check))
+        outcome = check_derived(reader, spec, next(c for c in spec.sync.checks if c.name == check))
     else:
         raise ValueError(f"unknown check {check!r}")
     return outcome.result(spec.name, check)

@@ -25,7 +25,7 @@ from pydantic import Field
 from jira_assets.env import env_number
 from jira_assets.jira import calls
 from jira_assets.jira.client import CredentialCheck, JiraClient, check_credentials
-from jira_assets.jira.site import resolve_base_url
+from jira_assets.jira.site import resolve_base_url, site_name
 from jira_assets.jira.throttle import DEFAULT_RATE
 from jira_assets.settings import RATE_LIMIT_ENV, clean_secret
 
@@ -51,6 +51,11 @@ class JiraResource(ConfigurableResource):
         description="Overrides https://<subdomain>.atlassian.net (env JIRA_BASE_URL): a proxy, custom domain or "
         "the simulator. https:// only, except loopback addresses.",
     )
+    site: str | None = Field(
+        default=None,
+        description="The site's name in every table's `site` column (env JIRA_SITE); default: the subdomain, "
+        "else the base URL's host. Rows of several sites can then share one table.",
+    )
     rate_limit: float | None = Field(
         default=None,
         description="Requests/second for every process on this machine together. Unset: env JIRA_RATE_LIMIT "
@@ -74,6 +79,8 @@ class JiraResource(ConfigurableResource):
         JIRA_SUBDOMAIN is required unless JIRA_BASE_URL is set; JIRA_RATE_LIMIT is read at run time.
         """
         kwargs: dict[str, Any] = {"email": EnvVar("JIRA_EMAIL"), "api_token": EnvVar("JIRA_API_TOKEN")}
+        if os.environ.get("JIRA_SITE", "").strip():
+            kwargs["site"] = os.environ["JIRA_SITE"].strip()
         has_base_url = bool(os.environ.get("JIRA_BASE_URL"))
         if has_base_url:
             kwargs["base_url"] = EnvVar("JIRA_BASE_URL")
@@ -82,6 +89,11 @@ class JiraResource(ConfigurableResource):
         return cls(**kwargs)
 
     # ---- what the asset layer and the CLI use ----------------------------------------------------------------
+
+    @property
+    def site_name(self) -> str:
+        """What this site's rows carry in the `site` column: stable across runs (never a port or a path)."""
+        return site_name(self.site, self.subdomain, self.base_url)
 
     @property
     def site_url(self) -> str:

@@ -161,3 +161,13 @@ def _suggest(value: str) -> tuple[str | None, str | None]:
 def _redact(value: str) -> str:
     """Hide anything that looks like user:password@ before echoing a value back."""
     return re.sub(r"(?<=//)[^/@\s]*@", "***@", value)
+
+
+def site_name(name: str | None, subdomain: str | None, base_url: str | None, default: str = "jira") -> str:
+    """A site's short, stable name (what its rows carry): the one given, else the subdomain, else the base URL's host
+    name (no port: a proxy or the simulator may move ports between runs)."""
+    for candidate in (name, subdomain):
+        if candidate and candidate.strip():
+            return candidate.strip().lower()
+    host = urlsplit(base_url).hostname if base_url else None
+    return host.lower() if host else default

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 RAW_COLUMN = "_raw"
 SYNCED_AT_COLUMN = "_synced_at"
+SITE_COLUMN = "site"  # which source site a row came from, where several write into one table
 
 TIMESTAMPTZ = pa.timestamp("us", tz="UTC")
 

@@ -42,7 +42,8 @@ from jira_assets.lake import arrow as lake_arrow
 from jira_assets.lake.catalog import DEFAULT_NAMESPACE, is_sqlite_busy, retry_busy
 from jira_assets.lake.history import read_summary
 from jira_assets.lake.locks import table_lock
-from jira_assets.lake.reader import LakeReader
+from jira_assets.lake.arrow import SITE_COLUMN
+from jira_assets.lake.reader import SITE_PROPERTY, SITE_ROWS_PROPERTY, LakeReader
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ class TableWrite:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     deletes: pa.Table | Sequence[pa.Table] | Callable[[], pa.Table | Sequence[pa.Table] | None] | None = None
     renames: Mapping[str, str] = field(default_factory=dict)
+    site: str | None = None  # the site whose rows these are (None: the writer's); see reader.py
 
     def __post_init__(self) -> None:
         if self.mode not in ("replace", "merge"):
@@ -264,9 +266,14 @@ def _resolve_deletes(deletes, declared: pa.Schema, name: str) -> list[pa.Table]:
 
 
 class _Matcher:
-    """Row predicate 'this existing row must go' for merges: key in incoming keys, or a deletes match."""
+    """Row predicate 'this existing row must go': for merges, key in incoming keys or a deletes match; for a site's
+    replace (`every_row`), every row of the site. With a `site`, only that site's rows can match (a replace also
+    takes the rows written before tables had a site column)."""
 
-    def __init__(self, key_columns: Sequence[str], keys: Iterable[str], deletes: Sequence[pa.Table]) -> None:
+    def __init__(self, key_columns: Sequence[str], keys: Iterable[str], deletes: Sequence[pa.Table],
+                 site: str | None = None, every_row: bool = False) -> None:
+        self.site = site
+        self.every_row = every_row
         self.groups: list[tuple[tuple[str, ...], pa.Array]] = []
         keys = list(keys)
         if key_columns and keys:
@@ -278,17 +285,24 @@ class _Matcher:
 
     @property
     def columns(self) -> list[str]:
-        return sorted({c for cols, _ in self.groups for c in cols})
+        return sorted({c for cols, _ in self.groups for c in cols} | ({SITE_COLUMN} if self.site else set()))
 
     def __bool__(self) -> bool:
-        return bool(self.groups)
+        return bool(self.groups) or self.every_row
 
     def mask(self, data: pa.RecordBatch | pa.Table) -> pa.Array:
-        result = None
+        result = pa.array([True] * data.num_rows) if self.every_row else None
         for cols, values in self.groups:
             m = _key_in(data, cols, values)
             result = m if result is None else pc.or_(result, m)
-        return result
+        if self.site is None:
+            return result
+        names = data.schema.names
+        site = data.column(SITE_COLUMN) if SITE_COLUMN in names else pa.nulls(data.num_rows, pa.string())
+        owned = pc.fill_null(pc.equal(site, self.site), False)
+        if self.every_row:
+            owned = pc.or_(owned, pc.is_null(site))
+        return pc.and_(result, owned)
 
 
 class LakeWriter(LakeReader):
@@ -308,6 +322,13 @@ class LakeWriter(LakeReader):
         self.preview_rows = preview_rows
         self.commit_attempts = commit_attempts
         self._namespace_ready = False
+
+    def for_site(self, site: str | None) -> LakeWriter:
+        """Writes of one site: a replace replaces only its rows, merges delete only its rows, commits say whose."""
+        writer = LakeWriter(self.catalog, self.namespace, target_file_bytes=self.target_file_bytes,
+                            preview_rows=self.preview_rows, commit_attempts=self.commit_attempts)
+        writer.site = site
+        return writer
 
     def table_lock(self, name: str, on_wait=None):
         """The table's write lock (locks.py): hold it from reading a cursor to committing what it led to."""
@@ -330,6 +351,7 @@ class LakeWriter(LakeReader):
     def write(self, name: str, table_write: TableWrite, run_id: str | None = None) -> WriteResult:
         """Stream `table_write.batches` into table `name` and commit once. See module docstring."""
         tw = table_write
+        site = tw.site if tw.site is not None else self.site
         for k in tw.summary:
             if _RESERVED_SUMMARY.match(k):
                 raise ValueError(f"summary property {k!r} clashes with Iceberg's own snapshot summary fields")
@@ -368,12 +390,16 @@ class LakeWriter(LakeReader):
         try:
             state = self._stream(name, tx, files, batches, tw, columns_added)
             removed, rewritten, rows_deleted = [], [], 0
-            if tw.mode == "replace":
+            if tw.mode == "replace" and site is None:
                 if base_snapshot_id is not None:
                     removed = [t.file for t in DataScan(table_metadata=tx.table_metadata, io=io).plan_files()]
+            elif tw.mode == "replace":  # one site's rows go; the other sites' stay
+                if base_snapshot_id is not None:
+                    matcher = _Matcher((), (), [], site=site, every_row=True)
+                    removed, rewritten, rows_deleted = self._plan_merge_deletes(tx, io, files, matcher)
             elif base_snapshot_id is not None:
                 deletes = _resolve_deletes(tw.deletes, declared, name)
-                matcher = _Matcher(tw.key_columns, state["keys"], deletes)
+                matcher = _Matcher(tw.key_columns, state["keys"], deletes, site=site)
                 if matcher:
                     removed, rewritten, rows_deleted = self._plan_merge_deletes(tx, io, files, matcher)
             props = {str(k): str(v) for k, v in tw.summary.items() if v is not None}
@@ -387,6 +413,10 @@ class LakeWriter(LakeReader):
             )
             if run_id:
                 props[RUN_ID_PROPERTY] = run_id
+            if site is not None:
+                props[SITE_PROPERTY] = site
+                props[SITE_ROWS_PROPERTY] = str(self._site_rows_after(name, site, tw.mode, state["rows"],
+                                                                      rows_deleted))
             new_files = state["files"] + rewritten
             committed = self._commit(name, tx, props, removed, new_files, base_snapshot_id, write_id, tw.renames)
         except BaseException:
@@ -409,6 +439,18 @@ class LakeWriter(LakeReader):
             total_rows=total,
             preview=state["preview"],
         )
+
+    def _site_rows_after(self, name: str, site: str, mode: str, written: int, deleted: int) -> int:
+        """The site's rows once this commit lands: what a replace wrote, or what the site's last commit left plus
+        what a merge adds less what it removes (counted once, for a table whose commits do not say yet)."""
+        if mode == "replace":
+            return written
+        scoped = self.for_site(site)
+        before = scoped.last_committed_property(name, SITE_ROWS_PROPERTY)
+        if before is None:
+            before = sum(b.num_rows for b in scoped.iter_batches(name, [SITE_COLUMN])) \
+                if SITE_COLUMN in scoped.column_types(name) else 0
+        return int(before) + written - deleted
 
     def _rename(self, tx: Transaction, renames: Mapping[str, str]) -> None:
         have = set(tx.table_metadata.schema().column_names)

@@ -18,6 +18,7 @@ import pyarrow as pa
 from jira_assets.jira.client import JiraClient
 from jira_assets.jira.fetch import Page
 
+DEFAULT_SITE = "jira"  # the site's name when nothing names it (no JIRA_SITE, no subdomain, no host)
 FULL_REFRESH_TAG = "jira_assets/full_refresh"  # run tag: "true" reloads every table of the run from scratch
 CENSUS_TAG = "jira_assets/census"  # run tag: "true" runs the deletion census in this run
 
@@ -65,9 +66,10 @@ class SyncContext:
     """Everything a strategy plans one materialization from. `spec` is the catalogue row (an EndpointSpec)."""
 
     spec: Any
-    lake: LakeView
+    lake: LakeView  # the site's share of the lake
     options: RunOptions
     synced_at: dt.datetime
+    site: str = DEFAULT_SITE  # the name its rows carry in the `site` column
 
 
 @dataclass

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from jira_assets.jira.client import JiraClient, JiraError
 from jira_assets.jira.fetch import Page
-from jira_assets.lake.arrow import SYNCED_AT_COLUMN, records_to_batch
+from jira_assets.lake.arrow import SITE_COLUMN, SYNCED_AT_COLUMN, records_to_batch
 from jira_assets.lake.writer import TableWrite
 from jira_assets.sync import summary as keys
 from jira_assets.sync.base import SyncContext, SyncPlan, SyncRefused
@@ -50,7 +50,7 @@ def table_write(ctx: SyncContext, open_client: OpenClient,
         async with open_client() as client:
             rows = 0
             try:
-                async for batch in _batches(spec, plan, plan.pages(client), ctx.synced_at):
+                async for batch in _batches(spec, plan, plan.pages(client), ctx.synced_at, ctx.site):
                     rows += batch.num_rows
                     progress.rows, progress.requests = rows, client.stats.requests
                     yield batch
@@ -77,16 +77,17 @@ def table_write(ctx: SyncContext, open_client: OpenClient,
         batches=itertools.chain([] if first is None else [first], batches),
         schema=spec.arrow_schema,
         mode=plan.mode,
-        key_columns=list(spec.primary_key),
+        key_columns=list(spec.table_key),
         # The same dict the producer completes while streaming (cursors): the writer reads it once drained.
         summary=plan.summary,
         metadata=metadata,
         deletes=plan.deletes,
         renames=plan.renames,
+        site=ctx.site,
     )
 
 
-def _batches(spec: Any, plan: SyncPlan, pages: AsyncIterator[Page], synced_at: datetime
+def _batches(spec: Any, plan: SyncPlan, pages: AsyncIterator[Page], synced_at: datetime, site: str
              ) -> AsyncIterator[pa.RecordBatch]:
     """Group pages of (record, keys) into Arrow batches of about BATCH_ROWS rows: the typed columns read from each
     record, the keyed columns (parent key, computed) from its keys, and the columns the plan derives per batch."""
@@ -95,6 +96,7 @@ def _batches(spec: Any, plan: SyncPlan, pages: AsyncIterator[Page], synced_at: d
 
     def to_batch(rows: Page) -> pa.RecordBatch:
         extra = {c.name: [_keyed_value(keys.get(c.name), c.type) for _, keys in rows] for c in keyed}
+        extra[SITE_COLUMN] = [site] * len(rows)
         types = {c.name: c.type for c in keyed}
         docs = {c.name: c.doc for c in keyed}
         if plan.derive is not None:

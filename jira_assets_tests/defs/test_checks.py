@@ -86,7 +86,7 @@ def test_composite_primary_key_check_fails_on_duplicate_pair(sim_url, lake):
     append(lake, "group_members", items[:1])
     check = run_checks(sim_url, lake, ["group_members"])[("group_members", PRIMARY_KEY_CHECK)]
     assert not check.passed
-    assert meta(check, "duplicate_keys") == 1 and meta(check, "primary_key") == "group_id, account_id"
+    assert meta(check, "duplicate_keys") == 1 and meta(check, "primary_key") == "site, group_id, account_id"
 
 
 def test_parent_check_fails_on_orphans(sim_url, lake):

@@ -79,6 +79,7 @@ def test_webserver_shows_assets_groups_freshness_checks_schedules_and_sensors(tm
             wanted.add(COUNT_CHECK)
         if not spec.sync.incremental or name == "issue_search":  # tables replaced whole
             wanted.add(DROP_CHECK)
+        wanted |= {c.name for c in spec.sync.checks}  # a derived table's own checks
         assert checks == wanted, name
 
     (repo,) = data["repositoriesOrError"]["nodes"]

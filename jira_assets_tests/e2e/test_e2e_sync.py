@@ -66,4 +66,4 @@ def test_typed_columns(synced):
     boards = table_rows(lake_dir, "boards")
     assert all(isinstance(b["id"], int) for b in boards)
     sprints = table_rows(lake_dir, "board_sprints")
-    assert {s["board_id"] for s in sprints} <= {b["id"] for b in boards if b["type"] == "scrum"}
+    assert {s["board_id"] for s in sprints} <= {b["id"] for b in boards if b["type"] in ("scrum", "simple")}

@@ -156,6 +156,7 @@ def test_setup_sql_every_mode_every_table(mode, tables):
 # --- golden text ------------------------------------------------------------------------------------
 
 GOLDEN_HORIZON_CATEGORIES = '''CREATE ICEBERG TABLE IF NOT EXISTS JIRA."jira"."project_categories" (
+  "site" STRING,
   "id" STRING,
   "name" STRING,
   "description" STRING,
@@ -182,6 +183,7 @@ GOLDEN_OBJECT_STORE_CATEGORIES = '''CREATE ICEBERG TABLE IF NOT EXISTS JIRA."jir
 
 GOLDEN_VIEW_CATEGORIES = '''CREATE OR REPLACE VIEW JIRA.JIRA_VIEWS.PROJECT_CATEGORIES COPY GRANTS AS
 SELECT
+  "site" AS SITE,
   "id" AS ID,
   "name" AS NAME,
   "description" AS DESCRIPTION,
@@ -190,6 +192,7 @@ SELECT
 FROM JIRA."jira"."project_categories";'''
 
 GOLDEN_HORIZON_WORKLOG_UPDATED = '''CREATE ICEBERG TABLE IF NOT EXISTS JIRA."jira"."worklog_updated" (
+  "site" STRING,
   "worklog_id" LONG,
   "updated_time" TIMESTAMP_LTZ(6),
   "_raw" STRING,
