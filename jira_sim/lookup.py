@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from .data import find_worklog, visible_filters
 from .tenant import (
-    CATEGORIES, EPIC, FLAGGED_OPTION, ISSUE_TYPES, LINK_TYPES, PLATFORM_OPTIONS, PRIORITIES, PROJECT_TYPES,
-    RESOLUTIONS, STATUS_CATEGORIES, STATUSES, TEAM_OPTIONS,
+    CATEGORIES, EPIC, ISSUE_TYPES, LINK_TYPES, PRIORITIES, PROJECT_TYPES,
+    RESOLUTIONS, STATUS_CATEGORIES, STATUSES,
 )
 
 if TYPE_CHECKING:
@@ -234,7 +234,7 @@ def find(sim: "Simulator", kind: str, ref: str, params: dict[str, str] | None = 
     if kind == "resolution":
         return next((x for x in RESOLUTIONS if x[0] == ref), None)
     if kind == "option":
-        return next((o for o in (*TEAM_OPTIONS, *PLATFORM_OPTIONS, FLAGGED_OPTION) if o[0] == ref), None)
+        return next((o for o in field_options(t) if o[0] == ref), None)
     if kind == "component":
         return component(t, ref)
     if kind == "version":
@@ -266,3 +266,14 @@ def find(sim: "Simulator", kind: str, ref: str, params: dict[str, str] | None = 
     if kind == "permission":
         return n
     return None
+
+
+def field_options(t) -> list[tuple[str, str]]:
+    """Every option of every custom field of the site (cascading selects' children too), as (id, value)."""
+    out: list[tuple[str, str]] = []
+    for fd in t.cf.fields:
+        out.extend(fd.options)
+        for kids in fd.children.values():
+            out.extend(kids)
+    return out
+

@@ -16,8 +16,7 @@ from .derived import (
     GLOBAL_ROLES, application_roles, default_role_actors, transitions_of, voters_of, watchers_of,
 )
 from .tenant import (
-    CUSTOM_FIELDS, FLAGGED_OPTION, ISSUE_TYPES, LINK_TYPES, PLATFORM_OPTIONS, PRIORITIES,
-    RESOLUTIONS, STATUS_BY_ID, STATUSES, SUBTASK, TEAM_OPTIONS,
+    ISSUE_TYPES, LINK_TYPES, PRIORITIES, RESOLUTIONS, STATUS_BY_ID, STATUSES, SUBTASK,
 )
 
 if TYPE_CHECKING:
@@ -217,7 +216,7 @@ def editmeta(r: "Renderer", d: "IssueData") -> dict:
     p = d.project
     catalogue = {f["id"]: f for f in r.field_list()}
     fields: dict[str, Any] = {}
-    for fid in _EDITABLE + [f"customfield_{c[0]}" for c in CUSTOM_FIELDS]:
+    for fid in _EDITABLE + [fd.id for fd in r.t.cf.editable.get(p.idx, ())]:
         if fid == "timetracking" and not p.tt_enabled:
             continue
         f = catalogue.get(fid)
@@ -254,12 +253,9 @@ def _allowed_values(r: "Renderer", d: "IssueData", fid: str) -> list | None:
         return [r.component_ref(c) for c in p.components]
     if fid in ("fixVersions", "versions"):
         return [r.version_ref(v) for v in p.versions]
-    if fid == "customfield_10050":
-        return [r._option(10050, o) for o in TEAM_OPTIONS]
-    if fid == "customfield_10051":
-        return [r._option(10051, o) for o in PLATFORM_OPTIONS]
-    if fid == "customfield_10021":
-        return [r._option(10021, FLAGGED_OPTION)]
+    fd = r.t.cf.by_id.get(fid)
+    if fd is not None and fd.options:
+        return [r._option(o) for o in fd.options]
     return None
 
 

@@ -730,7 +730,9 @@ def plausible_parameters(c):
     shared = next(f for f in c.get(f"{V2}/filter/search", params={"expand": "sharePermissions", "maxResults": 100})
                   .json()["values"] if f["sharePermissions"])
     grant = c.get(f"{V2}/permissionscheme/10000", params={"expand": "permissions"}).json()["permissions"][0]
-    context = c.get(f"{V2}/field/customfield_10050/context").json()["values"][0]["id"]
+    option_field = next(f["id"] for f in c.get(f"{V2}/field").json()
+                        if f["custom"] and f["schema"]["type"] == "option")
+    context = c.get(f"{V2}/field/{option_field}/context").json()["values"][0]["id"]
     screen = c.get(f"{V2}/screens").json()["values"][0]["id"]
     tab = c.get(f"{V2}/screens/{screen}/tabs").json()[0]["id"]
     comment = rich["fields"]["comment"]["comments"][0]["id"]
@@ -740,8 +742,8 @@ def plausible_parameters(c):
         "boardId": board["id"], "sprintId": sprint["id"], "epicIdOrKey": epic["key"], "epicId": epic["id"],
         "filterId": shared["id"], "dashboardId": 10000, "issueTypeId": 10001, "issueType": 10001, "statusId": 3,
         "idOrName": 3, "idOrKey": 2, "issueLinkTypeId": 10000, "key": "jira-software", "applicationKey":
-        "jira-software", "fieldId": "customfield_10050", "fieldKey": "customfield_10050", "fieldIdOrKey":
-        "customfield_10050", "workflowSchemeId": 10000, "issueSecuritySchemeId": 10000, "projectTypeKey": "software",
+        "jira-software", "fieldId": option_field, "fieldKey": option_field, "fieldIdOrKey":
+        option_field, "workflowSchemeId": 10000, "issueSecuritySchemeId": 10000, "projectTypeKey": "software",
         "commentId": comment, "worklogId": worklog, "screenId": screen, "tabId": tab, "contextId": context,
         "issueTypeScreenSchemeId": 1, "type": "project", "entityId": project["id"], "schemeId": 10000,
         "workflowId": c.get(f"{V2}/workflows/search").json()["values"][0]["id"],

@@ -16,10 +16,8 @@ from ..data import projects_for
 from ..http import V2, HttpError, js, multi, page_bean, require_admin, sim_of
 from ..lookup import MISSING, find, project
 from ..render_more import editmeta
-from ..tenant import FLAGGED_OPTION, ISSUE_TYPES, PLATFORM_OPTIONS, STATUS_BY_ID, TEAM_OPTIONS, fmt_ms
+from ..tenant import ISSUE_TYPES, STATUS_BY_ID, fmt_ms
 
-OPTIONS = {"customfield_10050": TEAM_OPTIONS, "customfield_10051": PLATFORM_OPTIONS,
-           "customfield_10021": [FLAGGED_OPTION]}
 SCREEN_KINDS = {1: "Default Screen", 2: "Create Issue Screen", 3: "Edit/View Issue Screen"}
 # the fields every screen of this site shows, in order (tabs have these fields; the rest are "available")
 SCREEN_FIELDS = ["summary", "issuetype", "reporter", "components", "description", "fixVersions", "priority",
@@ -173,10 +171,10 @@ async def field_context_options(request: Request) -> Response:
     f = _custom_field(request)
     if request.path_params["context"] != _context_id(f):
         raise HttpError(404, [f"The context with id '{request.path_params['context']}' does not exist."])
-    opts = OPTIONS.get(f["id"], [])
-    if f["id"] not in OPTIONS:
+    fd = sim_of(request).t.cf.by_id.get(f["id"])
+    if fd is None or not fd.options:
         raise HttpError(400, ["The custom field doesn't support options."])
-    return js(page_bean(request, opts, lambda o: {"id": o[0], "value": o[1], "disabled": False}, cap=100))
+    return js(page_bean(request, fd.options, lambda o: {"id": o[0], "value": o[1], "disabled": False}, cap=100))
 
 
 # ---- issue type schemes and issue type screen schemes ----------------------------------------------------------
