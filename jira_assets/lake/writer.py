@@ -330,9 +330,10 @@ class LakeWriter(LakeReader):
         writer.site = site
         return writer
 
-    def table_lock(self, name: str, on_wait=None):
-        """The table's write lock (locks.py): hold it from reading a cursor to committing what it led to."""
-        return table_lock(self.catalog, self.namespace, name, on_wait)
+    def table_lock(self, name: str, on_wait=None, timeout: float | None = None):
+        """The table's write lock (locks.py): hold it from reading a cursor to committing what it led to.
+        Maintenance (maintenance.py) takes the same lock, so it never lands between a sync's read and its commit."""
+        return table_lock(self.catalog, self.namespace, name, on_wait, timeout)
 
     def _ensure_namespace(self) -> None:
         if self._namespace_ready:

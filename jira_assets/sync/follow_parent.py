@@ -22,6 +22,7 @@ from jira_assets.jira import bulk
 from jira_assets.jira.client import JiraClient
 from jira_assets.jira.fetch import Page
 from jira_assets.lake.arrow import RAW_COLUMN, SYNCED_AT_COLUMN
+from jira_assets.lake.history import SUMMARIZED_COMMITS
 from jira_assets.sync import summary as keys
 from jira_assets.sync.base import LakeView, SyncContext, SyncPlan, SyncStrategy
 from jira_assets.sync.scope import parse_instant
@@ -52,7 +53,8 @@ def parent_changes(parent_commits: Iterable[dict[str, str]], child_watermark: da
             newest = synced
         if child_watermark is not None and synced <= child_watermark:
             break
-        if props.get(keys.FULL) == "true":
+        if props.get(keys.FULL) == "true" or props.get(SUMMARIZED_COMMITS) is not None:
+            # A summary of expired commits the child has not processed: their census ids are not all known.
             full = True
         gone.update(i for i in props.get(keys.CENSUS_GONE, "").split(",") if i)
     if not any_commit:
