@@ -1,5 +1,8 @@
 """`jira-assets check`: are the credentials good, and which enabled endpoints can they read?
 
+First what the credentials are (the kind of credential, where requests go: the site or the API gateway with the
+site's cloudId, and for a service account when its access token expires), checked with GET /rest/api/2/myself.
+
 One cheap request per endpoint (the smallest page Jira allows), within the machine-wide throttle. Child endpoints
 are probed on their first parent when one is at hand (a project, a board, a group); otherwise their parent's
 verdict stands for them. Endpoints answering 401/403/404 are listed with the setting that turns them off.

@@ -14,13 +14,14 @@ from dataclasses import replace
 from datetime import datetime, timezone
 
 from dagster import (
-    AssetExecutionContext, AssetKey, AssetOut, AssetsDefinition, AssetSpec, Failure, Output, TableColumn, TableSchema,
+    AssetExecutionContext, AssetOut, AssetsDefinition, AssetSpec, Failure, Output, TableColumn, TableSchema,
     multi_asset,
 )
 
 from jira_assets.defs.checks import check_specs_for, evaluate
 from jira_assets.defs.progress import ProgressReport
 from jira_assets.defs.freshness import automation_condition_for, freshness_policy_for
+from jira_assets.defs.site import ONLY_SITE, SiteNames
 from jira_assets.endpoints import BY_NAME, ENDPOINTS
 from jira_assets.jira.client import JiraError
 from jira_assets.lake.arrow import COLUMN_TYPES, RAW_COLUMN, SYNCED_AT_COLUMN
@@ -44,16 +45,16 @@ def column_schema(spec: EndpointSpec) -> TableSchema:
     return TableSchema(columns=cols)
 
 
-def asset_spec(spec: EndpointSpec, enabled: Iterable[str] | None = None) -> AssetSpec:
+def asset_spec(spec: EndpointSpec, enabled: Iterable[str] | None = None, site: SiteNames = ONLY_SITE) -> AssetSpec:
     """The asset as Dagster shows it. Upstream: the parent, and the tables its strategy reads that are enabled."""
     enabled = set(enabled) if enabled is not None else set(BY_NAME)
     upstream = [spec.parent.asset] if spec.parent else []
     upstream += [name for name in spec.sync.reads if name in enabled and name not in upstream]
     return AssetSpec(
-        key=spec.name,
+        key=site.key(spec.name),
         group_name=spec.group,
         description=spec.description,
-        deps=upstream,
+        deps=[site.key(name) for name in upstream],
         kinds={"jira", "iceberg"},
         owners=[OWNER],
         tags={"jira/admin_only": str(spec.admin_only).lower(), "jira/sync": spec.sync.name},
@@ -75,32 +76,32 @@ def step_priority(spec: EndpointSpec) -> int:
     return 1 if spec.parent is not None else 0
 
 
-def build_asset(spec: EndpointSpec, enabled: Iterable[str]) -> AssetsDefinition:
-    key = AssetKey(spec.name)
+def build_asset(spec: EndpointSpec, enabled: Iterable[str], site: SiteNames = ONLY_SITE) -> AssetsDefinition:
+    key = site.key(spec.name)
     enabled = list(enabled)
-    full_spec = asset_spec(spec, enabled)
+    full_spec = asset_spec(spec, enabled, site)
 
     @multi_asset(
-        name=spec.name,
+        name=site.op(spec.name),
         # An AssetOut carries everything but the parent, which the op declares.
         outs={spec.name: AssetOut.from_spec(full_spec.replace_attributes(deps=[]), is_required=False,
-                                            io_manager_key="lake")},
+                                            io_manager_key=site.lake_key)},
         deps=full_spec.deps,
-        check_specs=check_specs_for(spec, set(enabled)),
+        check_specs=check_specs_for(spec, set(enabled), site),
         can_subset=True,
-        required_resource_keys={"jira", "lake"},
+        required_resource_keys={site.jira_key, site.lake_key},
         op_tags={"dagster/priority": str(step_priority(spec))},
     )
     def _asset(context: AssetExecutionContext):
-        jira, lake = context.resources.jira, context.resources.lake
+        jira, lake = getattr(context.resources, site.jira_key), getattr(context.resources, site.lake_key)
         if key in context.selected_asset_keys:
             # One sync of a table at a time, however launched: from reading its cursor to its commit (handle_output
             # runs while the Output is yielded, inside the lock).
             with lake.writer().table_lock(spec.name, on_wait=context.log.info):
                 now = datetime.now(timezone.utc)
-                site = jira.site_name
-                ctx = SyncContext(spec, lake.reader().for_site(site), RunOptions.from_tags(context.run.tags), now,
-                                  site)
+                rows_of = jira.site_name
+                ctx = SyncContext(spec, lake.reader().for_site(rows_of), RunOptions.from_tags(context.run.tags), now,
+                                  rows_of)
                 progress = SyncProgress()
                 # Scoped to the run: its first request goes alone, and a refusal of the credentials ends every step.
                 try:
@@ -108,7 +109,7 @@ def build_asset(spec: EndpointSpec, enabled: Iterable[str]) -> AssetsDefinition:
                                         lambda err: refusal(spec, err), progress)
                 except InputMissing as err:
                     raise Failure(description=f"{err}.", allow_retries=False) from None
-                report = ProgressReport(context, spec.name, jira.effective_rate_limit(),
+                report = ProgressReport(context, key, jira.effective_rate_limit(),
                                         write.metadata.get("incremental", False))
                 yield Output(replace(write, batches=_reporting(write.batches, progress, report, write.metadata)),
                              output_name=spec.name)
@@ -116,7 +117,7 @@ def build_asset(spec: EndpointSpec, enabled: Iterable[str]) -> AssetsDefinition:
             if write.metadata.get("warning"):
                 context.log.warning(write.metadata["warning"])
         for check_key in sorted(context.selected_asset_check_keys, key=lambda k: k.name):
-            yield evaluate(check_key.name, spec, lake, jira)
+            yield evaluate(check_key.name, spec, lake, jira, key)
 
     return _asset
 
@@ -151,6 +152,6 @@ def refusal(spec: EndpointSpec, err: Exception) -> Failure:
     return Failure(description=text + ".", allow_retries=False)
 
 
-def build_assets(names: Iterable[str] | None = None) -> list[AssetsDefinition]:
+def build_assets(names: Iterable[str] | None = None, site: SiteNames = ONLY_SITE) -> list[AssetsDefinition]:
     names = list(enabled_endpoints() if names is None else names)
-    return [build_asset(BY_NAME[name], names) for name in (s.name for s in ENDPOINTS) if name in names]
+    return [build_asset(BY_NAME[name], names, site) for name in (s.name for s in ENDPOINTS) if name in names]

@@ -27,13 +27,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from dagster import (
-    AssetKey,
     AssetSelection,
     AutomationConditionSensorDefinition,
     DagsterRunStatus,
     DefaultScheduleStatus,
     DefaultSensorStatus,
-    ResourceParam,
     RunRequest,
     RunsFilter,
     ScheduleEvaluationContext,
@@ -49,7 +47,7 @@ from jira_assets.defs.freshness import (
     cron_setting, freshness_policy_for, schedule_status, schedule_timezone, sensor_status,
 )
 from jira_assets.defs.io_manager import IcebergIOManager
-from jira_assets.defs.resources import JiraResource
+from jira_assets.defs.site import ONLY_SITE, SiteNames
 from jira_assets.endpoints import BY_NAME
 from jira_assets.env import env_number
 from jira_assets.jira.jql import epoch_ms, floor_minute
@@ -117,34 +115,35 @@ def daily_names(enabled_names: Iterable[str]) -> list[str]:
     return [n for n in enabled_names if n not in incremental]
 
 
-def _selection(names: Sequence[str]) -> AssetSelection:
-    return AssetSelection.assets(*[AssetKey(n) for n in names])
+def _selection(names: Sequence[str], site: SiteNames) -> AssetSelection:
+    return AssetSelection.assets(*[site.key(n) for n in names])
 
 
 IN_FLIGHT = (DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
              DagsterRunStatus.STARTED)
 
 
-def _issues_runs_in_flight(instance, job_names: Sequence[str]) -> list[str]:
+def _issues_runs_in_flight(instance, job_names: Sequence[str], site: SiteNames) -> list[str]:
     """Ids of queued or running runs that write issue_search (and would race this one on its table).
 
     A run counts when it is in the issues lane (tag), is one of `job_names`, or selects issue_search explicitly
     (freshness automation, a manual `--select issue_search+`).
     """
     runs = instance.get_runs(filters=RunsFilter(statuses=list(IN_FLIGHT)), limit=100)
-    roots = {AssetKey(n) for n in BY_NAME if isinstance(BY_NAME[n].sync, IssueSearchCursor)}
+    roots = {site.key(n) for n in BY_NAME if isinstance(BY_NAME[n].sync, IssueSearchCursor)}
     return [
         r.run_id for r in runs
-        if r.tags.get(LANE_TAG) == ISSUES_LANE or r.job_name in job_names or roots & set(r.asset_selection or ())
+        if r.tags.get(LANE_TAG) == site.issues_lane or r.job_name in job_names
+        or roots & set(r.asset_selection or ())
     ]
 
 
 # ---- the change sensor -------------------------------------------------------------------------------------------
 
 
-def lake_high_water(lake: IcebergIOManager, name: str) -> tuple[datetime | None, int | None]:
-    """(max `updated` in the issue table, its snapshot id), (None, None) without a table."""
-    reader = lake.reader()
+def lake_high_water(lake: IcebergIOManager, name: str, site: str | None = None) -> tuple[datetime | None, int | None]:
+    """(max `updated` of the site's rows in the issue table, its snapshot id), (None, None) without a table."""
+    reader = lake.reader().for_site(site)
     table = reader.load(name)
     if table is None or table.current_snapshot() is None:
         return None, None
@@ -161,9 +160,11 @@ def _parse_cursor(raw: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def build_change_sensor(job: UnresolvedAssetJobDefinition, in_flight_jobs: Sequence[str], root: str):
+def build_change_sensor(job: UnresolvedAssetJobDefinition, in_flight_jobs: Sequence[str], root: str,
+                        site: SiteNames = ONLY_SITE):
     @sensor(
-        name=CHANGE_SENSOR,
+        name=site.named(CHANGE_SENSOR),
+        required_resource_keys={site.jira_key, site.lake_key},
         job=job,
         minimum_interval_seconds=_sensor_seconds(),
         default_status=sensor_status(DefaultSensorStatus.RUNNING),
@@ -174,14 +175,17 @@ def build_change_sensor(job: UnresolvedAssetJobDefinition, in_flight_jobs: Seque
             "cannot be read."
         ),
     )
-    def jira_issue_change_sensor(context: SensorEvaluationContext, jira: JiraResource,
-                                 lake: ResourceParam[IcebergIOManager]):
-        busy = _issues_runs_in_flight(context.instance, in_flight_jobs)
+    def jira_issue_change_sensor(context: SensorEvaluationContext, **_resources):
+        # The site's resources have per-site names, so they are read from the context (invoking the sensor directly
+        # also hands them over as keywords).
+        jira = getattr(context.resources, site.jira_key)
+        lake = getattr(context.resources, site.lake_key)
+        busy = _issues_runs_in_flight(context.instance, in_flight_jobs, site)
         if busy:
             return SkipReason(f"an issues run is already queued or running ({', '.join(busy)}); not asking Jira")
         previous = _parse_cursor(context.cursor)
         try:
-            high_water, snapshot_id = lake_high_water(lake, root)
+            high_water, snapshot_id = lake_high_water(lake, root, jira.site_name)
         except Exception as exc:
             # The catalog is unreachable (a remote catalog's outage): fall back to the high-water mark this sensor
             # saw last time rather than asking for a full load.
@@ -222,9 +226,10 @@ def _now_iso() -> str:
 # ---- schedules ---------------------------------------------------------------------------------------------------
 
 
-def build_incremental_schedule(job: UnresolvedAssetJobDefinition, in_flight_jobs: Sequence[str]):
+def build_incremental_schedule(job: UnresolvedAssetJobDefinition, in_flight_jobs: Sequence[str],
+                               site: SiteNames = ONLY_SITE):
     @schedule(
-        name=INCREMENTAL_SCHEDULE,
+        name=site.named(INCREMENTAL_SCHEDULE),
         job=job,
         cron_schedule=cron_setting(ENV_INCREMENTAL_CRON, DEFAULT_INCREMENTAL_CRON),
         execution_timezone=schedule_timezone(),
@@ -234,7 +239,7 @@ def build_incremental_schedule(job: UnresolvedAssetJobDefinition, in_flight_jobs
         "is queued or running.",
     )
     def incremental_schedule(context: ScheduleEvaluationContext):
-        busy = _issues_runs_in_flight(context.instance, in_flight_jobs)
+        busy = _issues_runs_in_flight(context.instance, in_flight_jobs, site)
         if busy:
             return SkipReason(f"an issues run is already queued or running ({', '.join(busy)})")
         return RunRequest(tags={TRIGGER_TAG: "schedule"})
@@ -242,9 +247,10 @@ def build_incremental_schedule(job: UnresolvedAssetJobDefinition, in_flight_jobs
     return incremental_schedule
 
 
-def build_census_schedule(job: UnresolvedAssetJobDefinition, in_flight_jobs: Sequence[str]):
+def build_census_schedule(job: UnresolvedAssetJobDefinition, in_flight_jobs: Sequence[str],
+                          site: SiteNames = ONLY_SITE):
     @schedule(
-        name=CENSUS_SCHEDULE,
+        name=site.named(CENSUS_SCHEDULE),
         job=job,
         cron_schedule=cron_setting(ENV_CENSUS_CRON, DEFAULT_CENSUS_CRON),
         execution_timezone=schedule_timezone(),
@@ -254,7 +260,7 @@ def build_census_schedule(job: UnresolvedAssetJobDefinition, in_flight_jobs: Seq
         "children. Skips while an issues run is queued or running.",
     )
     def census_schedule(context: ScheduleEvaluationContext):
-        busy = _issues_runs_in_flight(context.instance, in_flight_jobs)
+        busy = _issues_runs_in_flight(context.instance, in_flight_jobs, site)
         if busy:
             return SkipReason(f"an issues run is already queued or running ({', '.join(busy)})")
         return RunRequest(tags={TRIGGER_TAG: "schedule", CENSUS_TAG: CENSUS_TAG_VALUE})
@@ -262,9 +268,9 @@ def build_census_schedule(job: UnresolvedAssetJobDefinition, in_flight_jobs: Seq
     return census_schedule
 
 
-def build_daily_schedule(job: UnresolvedAssetJobDefinition):
+def build_daily_schedule(job: UnresolvedAssetJobDefinition, site: SiteNames = ONLY_SITE):
     @schedule(
-        name=DAILY_SCHEDULE,
+        name=site.named(DAILY_SCHEDULE),
         job=job,
         cron_schedule=cron_setting(ENV_DAILY_CRON, DEFAULT_DAILY_CRON),
         execution_timezone=schedule_timezone(),
@@ -281,7 +287,7 @@ def build_daily_schedule(job: UnresolvedAssetJobDefinition):
 # ---- everything together ------------------------------------------------------------------------------------------
 
 
-def automation_definitions(enabled_names: Iterable[str]) -> dict[str, list]:
+def automation_definitions(enabled_names: Iterable[str], site: SiteNames = ONLY_SITE) -> dict[str, list]:
     """Jobs, schedules and sensors for the enabled endpoints (the assets carry their own freshness policies,
     automation conditions and checks): `Definitions(assets=..., **automation_definitions(names), ...)`."""
     enabled = [n for n in enabled_names if n in BY_NAME]
@@ -294,34 +300,34 @@ def automation_definitions(enabled_names: Iterable[str]) -> dict[str, list]:
     daily = daily_names(enabled)
     if incremental:
         incremental_job = define_asset_job(
-            INCREMENTAL_JOB, selection=_selection(incremental),
+            site.named(INCREMENTAL_JOB), selection=_selection(incremental, site),
             description="issue_search+ and worklog_updated, incrementally (only what changed since the cursor).",
-            run_tags={LANE_TAG: ISSUES_LANE},
+            run_tags={LANE_TAG: site.issues_lane},
         )
         census_job = define_asset_job(
-            CENSUS_JOB, selection=_selection(census),
+            site.named(CENSUS_JOB), selection=_selection(census, site),
             description=f"issue_search+ with the deletion census ({CENSUS_TAG}={CENSUS_TAG_VALUE}).",
-            run_tags={LANE_TAG: ISSUES_LANE, CENSUS_TAG: CENSUS_TAG_VALUE},
+            run_tags={LANE_TAG: site.issues_lane, CENSUS_TAG: CENSUS_TAG_VALUE},
         )
-        lane_jobs = [INCREMENTAL_JOB, CENSUS_JOB]
+        lane_jobs = [site.named(INCREMENTAL_JOB), site.named(CENSUS_JOB)]
         jobs += [incremental_job, census_job]
-        schedules += [build_incremental_schedule(incremental_job, lane_jobs),
-                      build_census_schedule(census_job, lane_jobs)]
-        sensors.append(build_change_sensor(incremental_job, lane_jobs, issue_roots(enabled)[0]))
+        schedules += [build_incremental_schedule(incremental_job, lane_jobs, site),
+                      build_census_schedule(census_job, lane_jobs, site)]
+        sensors.append(build_change_sensor(incremental_job, lane_jobs, issue_roots(enabled)[0], site))
     if daily:
         daily_job = define_asset_job(
-            DAILY_JOB, selection=_selection(daily),
+            site.named(DAILY_JOB), selection=_selection(daily, site),
             description="Full refresh of every enabled endpoint outside the incremental issues run.",
         )
         jobs.append(daily_job)
-        schedules.append(build_daily_schedule(daily_job))
+        schedules.append(build_daily_schedule(daily_job, site))
 
     with_policy = [n for n in enabled if freshness_policy_for(BY_NAME[n]) is not None]
     if with_policy:
         sensors.append(
             AutomationConditionSensorDefinition(
-                FRESHNESS_SENSOR,
-                target=_selection(with_policy),
+                site.named(FRESHNESS_SENSOR),
+                target=_selection(with_policy, site),
                 default_status=sensor_status(DefaultSensorStatus.RUNNING),
                 minimum_interval_seconds=FRESHNESS_SENSOR_SECONDS,
                 run_tags={TRIGGER_TAG: "freshness"},

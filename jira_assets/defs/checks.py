@@ -36,6 +36,7 @@ from dagster import AssetCheckKey, AssetCheckResult, AssetCheckSeverity, AssetCh
 
 from jira_assets.defs.io_manager import IcebergIOManager
 from jira_assets.defs.resources import JiraResource
+from jira_assets.defs.site import ONLY_SITE, SiteNames
 from jira_assets.lake.reader import SITE_ROWS_PROPERTY, LakeReader
 from jira_assets.endpoints import BY_NAME
 from jira_assets.jira.jql import epoch_ms, floor_minute
@@ -63,9 +64,9 @@ class Outcome:
     metadata: dict[str, Any] = field(default_factory=dict)
     severity: AssetCheckSeverity = AssetCheckSeverity.ERROR
 
-    def result(self, asset: str, check: str) -> AssetCheckResult:
+    def result(self, asset: AssetKey, check: str) -> AssetCheckResult:
         return AssetCheckResult(
-            asset_key=AssetKey(asset), check_name=check, passed=self.passed, severity=self.severity,
+            asset_key=asset, check_name=check, passed=self.passed, severity=self.severity,
             description=self.description, metadata=self.metadata,
         )
 
@@ -296,34 +297,36 @@ def check_derived(reader: LakeReader, spec: EndpointSpec, check: Any) -> Outcome
 # ---- Dagster definitions ---------------------------------------------------------------------------------------
 
 
-def check_specs_for(spec: EndpointSpec, enabled: set[str]) -> list[AssetCheckSpec]:
+def check_specs_for(spec: EndpointSpec, enabled: set[str], site: SiteNames = ONLY_SITE) -> list[AssetCheckSpec]:
+    asset = site.key(spec.name)
     specs = [AssetCheckSpec(
-        PRIMARY_KEY_CHECK, asset=spec.name,
+        PRIMARY_KEY_CHECK, asset=asset,
         description=f"Primary key ({', '.join(spec.table_key)}) is unique and never null.",
     )]
     if spec.parent is not None and spec.parent.asset in enabled:
         specs.append(AssetCheckSpec(
-            PARENT_CHECK, asset=spec.name, additional_deps=[AssetKey(spec.parent.asset)],
+            PARENT_CHECK, asset=asset, additional_deps=[site.key(spec.parent.asset)],
             description=f"Every {spec.parent.key} exists in {spec.parent.asset}.{spec.parent.id_column}.",
         ))
     if isinstance(spec.sync, IssueSearchCursor):
         specs.append(AssetCheckSpec(
-            COUNT_CHECK, asset=spec.name,
+            COUNT_CHECK, asset=asset,
             description="Row count equals Jira's approximate count for the same JQL "
                         f"(tolerance {ENV_COUNT_TOLERANCE}, default {DEFAULT_COUNT_TOLERANCE}).",
         ))
     for derived in spec.sync.checks:
-        specs.append(AssetCheckSpec(derived.name, asset=spec.name, description=derived.description))
+        specs.append(AssetCheckSpec(derived.name, asset=asset, description=derived.description))
     if isinstance(spec.sync, (FullRefresh, IssueSearchCursor)):
         specs.append(AssetCheckSpec(
-            DROP_CHECK, asset=spec.name,
+            DROP_CHECK, asset=asset,
             description="The last commit kept at least half the rows of the one before (a sharp drop usually "
                         "means Jira answered less than it holds: a lost permission, a changed filter).",
         ))
     return specs
 
 
-def evaluate(check: str, spec: EndpointSpec, lake: IcebergIOManager, jira: JiraResource) -> AssetCheckResult:
+def evaluate(check: str, spec: EndpointSpec, lake: IcebergIOManager, jira: JiraResource,
+             asset: AssetKey | None = None) -> AssetCheckResult:
     """One check of one table (the site's share of it), as Dagster records it."""
     reader = lake.reader().for_site(jira.site_name)
     if check == PRIMARY_KEY_CHECK:
@@ -338,7 +341,7 @@ def evaluate(check: str, spec: EndpointSpec, lake: IcebergIOManager, jira: JiraR
         outcome = check_derived(reader, spec, next(c for c in spec.sync.checks if c.name == check))
     else:
         raise ValueError(f"unknown check {check!r}")
-    return outcome.result(spec.name, check)
+    return outcome.result(asset or AssetKey(spec.name), check)
 
 
 def check_keys(enabled_names: Iterable[str]) -> list[AssetCheckKey]:

@@ -4,17 +4,19 @@ sensors that keep them fresh, the Jira resource and the Iceberg IO manager."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from dagster import AssetSelection, Definitions, define_asset_job, multiprocess_executor
 
 from jira_assets.derived.flow import FlowStages
 from jira_assets.defs.assets import build_assets
-from jira_assets.defs.automation import ISSUES_LANE, LANE_TAG, automation_definitions
+from jira_assets.defs.automation import LANE_TAG, automation_definitions
 from jira_assets.defs.checks import parse_tolerance
 from jira_assets.defs.io_manager import IcebergIOManager
 from jira_assets.defs.resources import JiraResource
+from jira_assets.defs.site import SiteNames
 from jira_assets.defs.snowflake import snowflake_sync_from_env
 from jira_assets.env import env_number
 from jira_assets.selection import enabled_endpoints
@@ -24,25 +26,44 @@ from jira_assets.sync.scope import IncrementalSettings
 SYNC_ALL_JOB = "jira_sync_all"
 
 
-def build_definitions(names: Iterable[str] | None = None) -> Definitions:
+@dataclass(frozen=True)
+class SiteDefinition:
+    """One Jira site of a deployment: its credentials and site, and the lake its tables go to."""
+
+    jira: JiraResource
+    lake: IcebergIOManager
+
+
+def build_definitions(names: Iterable[str] | None = None, sites: Sequence[SiteDefinition] | None = None) -> Definitions:
+    """Every enabled endpoint of every site as an asset, with the jobs, schedules and sensors. One site (the default:
+    from the environment) keeps the plain names; several get one prefix each (defs/site.py), their own resources,
+    jobs, schedules, sensors and issues lane, so a failing site fails only its own assets."""
     names = list(enabled_endpoints() if names is None else names)
-    automation = automation_definitions(names)
-    # The main job: every enabled endpoint, parents before children. In the issues lane, so the change sensor and
-    # the schedules wait for it instead of racing its commits.
-    sync_all = define_asset_job(SYNC_ALL_JOB, selection=AssetSelection.all(), description="Every enabled Jira endpoint.",
-                                tags={LANE_TAG: ISSUES_LANE})
-    return Definitions(
-        executor=step_executor(),
-        assets=build_assets(names),
-        jobs=[sync_all, *automation["jobs"]],
-        schedules=automation["schedules"],
-        sensors=automation["sensors"],
-        resources={
-            "jira": JiraResource.from_env(),
-            # With JIRA_ASSETS_SNOWFLAKE_MODE=object-store, every commit is followed by ALTER ICEBERG TABLE ... REFRESH.
-            "lake": IcebergIOManager(snowflake=snowflake_sync_from_env()),
-        },
-    )
+    if sites is None:
+        # With JIRA_ASSETS_SNOWFLAKE_MODE=object-store, every commit is followed by ALTER ICEBERG TABLE ... REFRESH.
+        sites = [SiteDefinition(JiraResource.from_env(), IcebergIOManager(snowflake=snowflake_sync_from_env()))]
+    prefixes = [SiteNames() if len(sites) == 1 else SiteNames(site.jira.site_name) for site in sites]
+    duplicate = sorted({p.prefix for p in prefixes if prefixes.count(p) > 1 and p.prefix})
+    if duplicate:
+        raise ValueError(f"two sites are both named {duplicate[0]!r}: give each its own site name")
+    assets, jobs, schedules, sensors, resources = [], [], [], [], {}
+    for site, naming in zip(sites, prefixes):
+        automation = automation_definitions(names, naming)
+        # The site's main job: every enabled endpoint, parents before children. In the site's issues lane, so the
+        # change sensor and the schedules wait for it instead of racing its commits.
+        jobs.append(define_asset_job(naming.named(SYNC_ALL_JOB),
+                                     selection=AssetSelection.assets(*[naming.key(n) for n in names]),
+                                     description="Every enabled Jira endpoint" + (
+                                         f" of {naming.prefix}." if naming.prefix else "."),
+                                     tags={LANE_TAG: naming.issues_lane}))
+        assets += build_assets(names, naming)
+        jobs += automation["jobs"]
+        schedules += automation["schedules"]
+        sensors += automation["sensors"]
+        resources[naming.jira_key] = site.jira
+        resources[naming.lake_key] = site.lake
+    return Definitions(executor=step_executor(), assets=assets, jobs=jobs, schedules=schedules, sensors=sensors,
+                       resources=resources)
 
 
 MAX_CONCURRENT_ENV = "JIRA_ASSETS_MAX_CONCURRENT"

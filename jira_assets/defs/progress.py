@@ -32,10 +32,11 @@ def duration(seconds: float) -> str:
 class ProgressReport:
     """Logs one step's progress every few seconds, with the run's, through the step's Dagster log."""
 
-    def __init__(self, context: Any, name: str, rate: float, incremental: bool | None) -> None:
+    def __init__(self, context: Any, key: AssetKey, rate: float, incremental: bool | None) -> None:
+        name = key.path[-1]
         self.context, self.name, self.rate = context, name, rate
         self.last_logged = time.monotonic()
-        run_keys = list(getattr(context.run, "asset_selection", None) or [AssetKey(name)])
+        run_keys = list(getattr(context.run, "asset_selection", None) or [key])
         self.run_assets = [k.path[-1] for k in run_keys]
         self.expected: dict[str, int] = {}
         instance = context.instance

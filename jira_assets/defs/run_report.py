@@ -7,13 +7,14 @@ from typing import Any
 
 
 def run_outcome(result) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
-    """(asset name -> metadata as plain values, step key -> error message with its causes, one per line)."""
+    """(asset key ("issue_search", or "acme/issue_search" in a deployment of several sites) -> metadata as plain
+    values, step key -> error message with its causes, one per line)."""
     metadata: dict[str, dict[str, Any]] = {}
     failures: dict[str, str] = {}
     for event in result.all_events:
         if event.is_step_materialization:
             mat = event.step_materialization_data.materialization
-            metadata[mat.asset_key.path[-1]] = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
+            metadata[mat.asset_key.to_user_string()] = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
         if event.is_step_failure:
             error, messages = event.step_failure_data.error, []
             while error is not None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from jira_assets.lake.arrow import RAW_COLUMN
 from jira_assets.sync.base import SyncContext, SyncPlan, SyncStrategy
-from jira_assets.sync.custom_columns import field_rows_from, key_of_doc
+from jira_assets.sync.custom_columns import field_rows_from, site_columns
 
 
 @dataclass(frozen=True)
@@ -33,11 +33,8 @@ class CustomFieldMap(SyncStrategy):
 
         async def pages(client):
             page = []
-            for column, doc in docs.items():
-                key = key_of_doc(doc)
-                if key is None:
-                    continue
-                field_id, part = key
+            for column, (field_id, part) in site_columns(lake, self.issues, ctx.site).items():
+                doc = docs.get(column, "")
                 f = fields.get(field_id) or {}
                 schema = f.get("schema") or {}
                 page.append(({"column_name": column, "field_id": field_id, "part": part.lstrip("_"),

@@ -26,7 +26,7 @@ from jira_assets.jira.custom_fields import SPRINT
 from jira_assets.lake.arrow import RAW_COLUMN, SYNCED_AT_COLUMN
 from jira_assets.sync import summary as keys
 from jira_assets.sync.base import InputMissing, LakeView, SyncContext, SyncPlan, SyncStrategy
-from jira_assets.sync.custom_columns import field_rows_from, key_of_doc
+from jira_assets.sync.custom_columns import field_rows_from, site_columns
 from jira_assets.sync.follow_parent import parent_changes
 from jira_assets.sync.scope import parse_instant
 
@@ -153,7 +153,7 @@ class IssueHistoryTable(SyncStrategy):
         metadata: dict[str, Any] = {"incremental": not full, "issues_changed": len(changed),
                                     "issues_deleted": len(gone)}
         catalogue = Catalogue.read(lake, self.field_catalogue, self.statuses)
-        flagged_column = field_column(lake, self.issues, catalogue.flow_fields.flagged)
+        flagged_column = field_column(lake, self.issues, catalogue.flow_fields.flagged, ctx.site)
         changelog_rows = lake.row_count(self.changelog)
         issue_rows = max(1, lake.row_count(self.issues))
 
@@ -190,15 +190,11 @@ class IssueHistoryTable(SyncStrategy):
         return SyncPlan(pages, "replace" if full else "merge", summary, None if full else deletes, metadata)
 
 
-def field_column(lake: LakeView, table: str, field_id: str | None) -> str | None:
-    """The issue table's column that holds a custom field's value (its doc names the field), if any."""
+def field_column(lake: LakeView, table: str, field_id: str | None, site: str | None) -> str | None:
+    """The issue table's column this site fills with a custom field's value, if any."""
     if not field_id:
         return None
-    for column, doc in lake.column_docs(table).items():
-        found = key_of_doc(doc)
-        if found and found[0] == field_id and found[1] == "":
-            return column
-    return None
+    return next((column for column, key in site_columns(lake, table, site).items() if key == (field_id, "")), None)
 
 
 def _issues_synced(lake: LakeView, table: str, since: dt.datetime | None, until: dt.datetime | None) -> list[str]:

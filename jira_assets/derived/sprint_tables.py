@@ -169,7 +169,7 @@ class SprintIssueHistory(SyncStrategy):
             for batch in batches:
                 yield batch.filter(pc.is_in(batch.column(key).cast(pa.string()), value_set=relevant))
 
-        estimate_columns = {f: field_column(lake, self.issues, f) for f in estimate_fields}
+        estimate_columns = {f: field_column(lake, self.issues, f, ctx.site) for f in estimate_fields}
         issue_columns = ["id", *sorted({c for c in estimate_columns.values() if c})]
         if any(c is None for c in estimate_columns.values()):
             issue_columns.append(RAW_COLUMN)  # a system estimation field (time estimates): read from the record

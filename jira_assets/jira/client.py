@@ -1,4 +1,5 @@
-"""Async Jira Cloud client: HTTP Basic auth, the shared throttle, retries that respect Jira, error mapping, stats.
+"""Async Jira Cloud client: the credentials (auth.py), the shared throttle, retries that respect Jira, error mapping,
+stats.
 
 Every request the connector makes goes through `JiraClient.request_json`. Rules (docs/jira-api.md, "Rate limits"):
 - 429, 500, 502, 503, 504, connect/read timeouts, connection resets and truncated or non-JSON 200 bodies are
@@ -9,7 +10,11 @@ Every request the connector makes goes through `JiraClient.request_json`. Rules 
   endpoint, status, Jira's errorMessages/errors and the likely cause.
 - Credentials go only to the configured origin: redirects are followed only within it; a redirect to another
   host raises instead of being followed, so the Authorization header never leaves the site.
-- The API token is never logged, never put in an exception and never shown in a repr.
+- Scoped API tokens and OAuth service accounts reach the site through the API gateway (auth.py): the base URL is
+  the gateway's, with the site's cloudId, looked up on the first request when not given. An OAuth access token the
+  gateway refuses with 401 is replaced and the request sent once more (through the throttle: Jira may count it).
+- Secrets (API tokens, client secrets, access tokens) are never logged, never put in an exception and never shown
+  in a repr.
 """
 
 from __future__ import annotations
@@ -32,6 +37,11 @@ from typing import Any
 import httpx
 
 from jira_assets.jira import network
+from jira_assets.jira.auth import (
+    CLASSIC_TOKEN, CLASSIC_TOKEN_REFUSED, DEFAULT_GATEWAY_URL, TENANT_INFO_PATH, TOKEN_HELP_URL, USER_AGENT,
+    AccessToken, ApiToken, AuthServiceError, ClientCredentialsAuth, Credential, discover_cloud_id, gateway_base_url,
+    validate_cloud_id,
+)
 from jira_assets.jira.contact import OK, REJECTED, UNREACHABLE, Verdict, contact_key
 from jira_assets.jira.site import origin, validate_base_url
 from jira_assets.jira.throttle import DEFAULT_RATE, Paused, Throttle, Ticket, get_throttle
@@ -47,8 +57,10 @@ _RETRY_EXCEPTIONS = (
     httpx.RemoteProtocolError,  # peer closed mid-body (truncated), malformed responses
     httpx.DecodingError,  # a compressed body cut short
 )
-USER_AGENT = "jira-assets/0.1 (+httpx)"
-TOKEN_HELP_URL = "https://id.atlassian.com/manage-profile/security/api-tokens"
+SCOPED_ON_SITE_HINT = (
+    "this is a scoped token: set JIRA_AUTH=scoped-token (requests then go through the API gateway), or create a "
+    f"classic API token at {TOKEN_HELP_URL}"
+)
 
 HINTS = {
     400: (
@@ -56,11 +68,7 @@ HINTS = {
         "search, e.g. `updated >= ...`), a parameter outside Jira's limits (such as maxResults), or a "
         "mismatched endpoint version (a v3 path or body shape sent to v2, or a removed operation)"
     ),
-    401: (
-        "authentication failed: the API token is wrong or expired (Atlassian API tokens expire after at most "
-        f"one year; create a new one at {TOKEN_HELP_URL}), or JIRA_EMAIL is not the email address of the "
-        "Atlassian account that owns the token"
-    ),
+    401: CLASSIC_TOKEN_REFUSED,
     403: (
         "the account is authenticated but lacks a permission this endpoint needs (many configuration "
         "endpoints need 'Administer Jira'), or the site's plan does not include the feature (e.g. priority "
@@ -146,6 +154,11 @@ class JiraError(Exception):
         return (_rebuild_error, (self.__class__, self.__dict__.copy()))
 
 
+class AccessSetupError(JiraError):
+    """Jira was never asked: what the credentials need first failed (the cloudId lookup, the OAuth token request).
+    `reason` says which request failed and how, `hint` what to fix."""
+
+
 def _rebuild_error(cls, state):
     err = cls.__new__(cls)
     err.__dict__.update(state)
@@ -198,6 +211,15 @@ class ClientStats:
             }
 
 
+class _TokenDue(Exception):
+    """Raised from the trace hook, before a request's headers are written, when its access token is due."""
+
+
+# A token can be due at admission only when the wait for a slot is long beside its lifetime; after this many in a
+# row the request goes anyway (the gateway's 401, if any, renews the token once more).
+MAX_STALE_TOKENS = 3
+
+
 class _Retryable(Exception):
     """One failed attempt that may be retried."""
 
@@ -226,9 +248,12 @@ class JiraClient:
     def __init__(
         self,
         base_url: str,
-        email: str,
-        api_token: str,
+        email: str = "",
+        api_token: str = "",
         *,
+        credential: Credential | None = None,
+        cloud_id: str | None = None,
+        gateway_url: str | None = None,
         rate_limit: float = DEFAULT_RATE,
         throttle: Throttle | None = None,
         timeout: float = 30.0,
@@ -240,22 +265,38 @@ class JiraClient:
         max_connections: int = 64,
         scope: str = "",
     ) -> None:
-        self.base_url = validate_base_url(base_url)
-        if not email or not api_token:
-            raise ValueError("JiraClient needs an email and an API token (JIRA_EMAIL, JIRA_API_TOKEN)")
+        """base_url: the site (`https://acme.atlassian.net`, a proxy, the simulator). The credential is either
+        `email` + `api_token` (a classic API token) or `credential` (auth.py: a scoped token, an OAuth client).
+        Through the API gateway (scoped tokens, OAuth), requests go to `gateway_url` (default
+        https://api.atlassian.com) + `/ex/jira/{cloud_id}`; without `cloud_id` it is looked up from the site."""
+        self.site_url = validate_base_url(base_url)
+        if credential is None:
+            if not email or not api_token:
+                raise ValueError("JiraClient needs an email and an API token (JIRA_EMAIL, JIRA_API_TOKEN)")
+            credential = ApiToken(email, api_token)
+        elif email or api_token:
+            raise ValueError("give JiraClient either email and api_token or a credential, not both")
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
-        self.email = email
-        self._auth = httpx.BasicAuth(email, api_token)  # the token lives only inside this object
+        self.credential = credential  # its secret lives only inside it and the httpx auth below
+        self.email = credential.principal  # who the credentials authenticate as, for messages
+        self.gateway_url = None
+        self.cloud_id = validate_cloud_id(cloud_id) if cloud_id else None
+        self.base_url: str | None = self.site_url  # where requests go; through the gateway, known once the cloudId is
+        if credential.via_gateway:
+            self.gateway_url = validate_base_url(gateway_url or DEFAULT_GATEWAY_URL, "JIRA_GATEWAY_URL")
+            self.base_url = gateway_base_url(self.gateway_url, self.cloud_id) if self.cloud_id else None
+        self.timeout = float(timeout)
+        self.connect_timeout = float(connect_timeout)
+        self._auth = credential.httpx_auth(httpx.Timeout(self.timeout, connect=self.connect_timeout))
         # The first request of a scope (a run) goes alone and its outcome is shared (contact.py).
-        self._contact_key = contact_key(scope, self.base_url, email, api_token)
+        self._contact_key = contact_key(scope, self.site_url, *credential.identity())
         self._scoped = bool(scope)
         self._contact_ok = False
         self._contact_lock: asyncio.Lock | None = None
+        self._gateway_lock: asyncio.Lock | None = None
         self.rate_limit = float(rate_limit)
         self._throttle = throttle
-        self.timeout = float(timeout)
-        self.connect_timeout = float(connect_timeout)
         self.max_attempts = int(max_attempts)
         self.max_retry_seconds = float(max_retry_seconds)
         self.backoff_base = float(backoff_base)
@@ -263,18 +304,30 @@ class JiraClient:
         self.max_connections = int(max_connections)
         self.stats = ClientStats()
         self._http: httpx.AsyncClient | None = None
-        self._origin = origin(self.base_url)
+        self._origin = origin(self.base_url) if self.base_url else None
 
     def __repr__(self) -> str:
-        return f"JiraClient(base_url={self.base_url!r}, email={self.email!r}, api_token='***')"
+        return (f"JiraClient(site_url={self.site_url!r}, base_url={self.base_url!r}, "
+                f"credential={self.credential!r})")
 
     __str__ = __repr__
 
     @property
     def throttle(self) -> Throttle:
+        # Keyed by the site, however it is reached: Jira's limits are the tenant's, whatever the credential kind.
         if self._throttle is None:
-            self._throttle = get_throttle(self.base_url, self.rate_limit)
+            self._throttle = get_throttle(self.site_url, self.rate_limit)
         return self._throttle
+
+    @property
+    def access_token(self) -> AccessToken | None:
+        """The OAuth access token in use (None for API tokens, and before the first request)."""
+        return self._auth.token if isinstance(self._auth, ClientCredentialsAuth) else None
+
+    @property
+    def token_requests(self) -> int:
+        """OAuth token requests this client sent (0 for API tokens)."""
+        return self._auth.token_requests if isinstance(self._auth, ClientCredentialsAuth) else 0
 
     async def __aenter__(self) -> JiraClient:
         await self.open()
@@ -288,7 +341,7 @@ class JiraClient:
             return
         _ = self.throttle  # open the shared store now, so a misconfiguration fails before any request
         self._http = httpx.AsyncClient(
-            base_url=self.base_url,
+            base_url=self.base_url or "",
             auth=self._auth,
             headers={"Accept": "application/json", "User-Agent": USER_AGENT},
             # pool=None: requests beyond the pool size queue for a connection instead of failing.
@@ -332,6 +385,8 @@ class JiraClient:
             raise RuntimeError("use `async with JiraClient(...)` (or await client.open()) before requests")
         method = method.upper()
         endpoint = endpoint or path
+        if self.base_url is None:
+            await self._learn_cloud_id(method, path, endpoint)
         if self._contact_ok:
             return await self._request_with_retries(method, path, params, json, endpoint, expect)
         if self._contact_lock is None:
@@ -355,6 +410,36 @@ class JiraClient:
                 finally:
                     store.release(handle)
         return await self._request_with_retries(method, path, params, json, endpoint, expect)
+
+    async def _learn_cloud_id(self, method: str, path: str, endpoint: str) -> None:
+        """Through the API gateway without a given cloudId: look it up from the site (once per process)."""
+        if self._gateway_lock is None:
+            self._gateway_lock = asyncio.Lock()
+        async with self._gateway_lock:
+            if self.base_url is not None:
+                return
+            try:
+                self.cloud_id = await discover_cloud_id(
+                    self.site_url, httpx.Timeout(self.timeout, connect=self.connect_timeout))
+            except AuthServiceError as err:
+                raise self._access_setup_error(err, method, path, endpoint, 1, await self._unfixable(err)) from None
+            self.base_url = gateway_base_url(self.gateway_url, self.cloud_id)
+            self._origin = origin(self.base_url)
+            self._http.base_url = self.base_url
+
+    async def _unfixable(self, err: AuthServiceError) -> str | None:
+        """Why the cloudId lookup or the token request cannot succeed on another try, if it is the network's."""
+        if err.network_error is None:
+            return None
+        setting = None if err.url == self.site_url + TENANT_INFO_PATH else "JIRA_OAUTH_TOKEN_URL"
+        return await network.unfixable_cause(err.network_error, err.url, setting)
+
+    def _access_setup_error(self, err: AuthServiceError, method, path, endpoint, attempts: int,
+                            cause: str | None) -> JiraError:
+        """What a person reads when the cloudId lookup or the token endpoint failed: fatal, as a refused login is."""
+        hint = cause or err.hint or ("the network did not answer properly" if err.network_error is not None else "")
+        return AccessSetupError(endpoint, None, method, path, hint=hint, reason=err.what, site=self.site_url,
+                                attempts=attempts, fatal=True)
 
     def _known_good(self, method: str, path: str, endpoint: str) -> bool:
         """True when this scope's credentials are known to work; raises the recorded error when they are known
@@ -420,12 +505,19 @@ class JiraClient:
     async def _attempt(self, method, path, params, json, endpoint, expect, attempt) -> Any:
         try:
             response = await self._send(method, path, params, json, endpoint)
+        except AuthServiceError as err:  # the OAuth token request, made before this request could be sent
+            cause = await self._unfixable(err)
+            if err.retryable and cause is None:
+                wait = _retry_after(err.response) if err.response is not None else None
+                raise _Retryable(err.what, wait_at_least=wait) from None  # not Jira's 429: the throttle goes on
+            raise self._access_setup_error(err, method, path, endpoint, attempt, cause) from None
         except _RETRY_EXCEPTIONS as exc:
             kind = type(exc).__name__
             self.stats._count(self.stats.by_error, kind)
             detail = str(exc)[:200]
             kind_text = f"{kind}: {detail}" if detail and detail != kind else kind
-            cause = await network.unfixable_cause(exc, self.base_url)
+            setting = "JIRA_GATEWAY_URL" if self.gateway_url else None
+            cause = await network.unfixable_cause(exc, self.base_url, setting)
             if cause:
                 raise JiraError(endpoint, None, method, path, hint=cause, reason=kind_text, site=self.base_url,
                                 attempts=attempt, fatal=True) from None
@@ -447,9 +539,16 @@ class JiraClient:
         """One request (plus same-origin redirect hops), each hop admitted by the throttle and counted."""
         assert self._http is not None
         url: str | httpx.URL = path
+        renewed = False
         for _ in range(MAX_REDIRECTS + 1):
             response = await self._send_one(method, url, params, json, endpoint)
             self.stats._count(self.stats.by_status, response.status_code)
+            if response.status_code == 401 and isinstance(self._auth, ClientCredentialsAuth) and not renewed:
+                # The gateway refused the access token (revoked, or expired by its clock): once more, with a new
+                # token, in a throttle slot of its own like every request Jira sees.
+                self._auth.discard(response.request)
+                renewed = True
+                continue
             if response.status_code not in REDIRECT_STATUSES or "location" not in response.headers:
                 return response
             target = response.url.join(response.headers["location"])
@@ -473,14 +572,19 @@ class JiraClient:
         """One HTTP request through the throttle. The slot is taken from httpx's trace hook just before the
         request headers are written, so connection setup never eats into the spacing Jira sees."""
         assert self._http is not None
+        stale_tokens = 0
         while True:
             async with self.throttle.slot() as ticket:
+                request = self._http.build_request(method, url, params=params, json=json)
+                check_token = stale_tokens < MAX_STALE_TOKENS
+                request.extensions["trace"] = self._trace(ticket, request, check_token=check_token)
                 try:
-                    response = await self._http.request(
-                        method, url, params=params, json=json, extensions={"trace": ticket.trace}
-                    )
+                    response = await self._http.send(request)
                 except Paused:
                     continue  # a 429 elsewhere paused everyone while this one waited: wait outside, then retry
+                except _TokenDue:
+                    stale_tokens += 1
+                    continue  # nothing was sent: build it again, with a new access token
                 except BaseException:
                     self._count_sent(ticket, endpoint)
                     raise
@@ -488,6 +592,21 @@ class JiraClient:
                     await ticket.admit()
                 self._count_sent(ticket, endpoint)
                 return response
+
+    def _trace(self, ticket: Ticket, request: httpx.Request, *, check_token: bool):
+        """httpx's trace hook: the ticket's (the throttle slot); with an OAuth access token, also a last look at the
+        token once the slot is taken. Its header was set before the wait for the slot, and a token due by now is
+        dropped before a byte is sent (the slot goes unused), so no request leaves with a token about to expire."""
+        auth = self._auth
+        if not isinstance(auth, ClientCredentialsAuth) or not check_token:
+            return ticket.trace
+
+        async def trace(event: str, info: dict) -> None:
+            await ticket.trace(event, info)
+            if event.endswith("send_request_headers.started") and auth.carries_due_token(request):
+                raise _TokenDue()
+
+        return trace
 
     def _count_sent(self, ticket: Ticket, endpoint: str) -> None:
         if ticket.admitted:  # a request that failed before it was written (e.g. connect error) was never sent
@@ -523,6 +642,13 @@ class JiraClient:
             reason=failure.kind, site=self.base_url,
         )
 
+    def _no_site_hint(self) -> str:
+        if self.gateway_url:
+            return (f"the API gateway at {self.gateway_url} knows no Jira site with cloudId {self.cloud_id}: check "
+                    "JIRA_CLOUD_ID (unset, it is looked up from the site) and JIRA_GATEWAY_URL")
+        return (f"no Jira site answers at {self.base_url}: check JIRA_SUBDOMAIN (the part before .atlassian.net) "
+                "or JIRA_BASE_URL")
+
     def _error_from_response(self, response: httpx.Response, method, path, endpoint, *, attempts=1) -> JiraError:
         status = response.status_code
         messages, errors, reason = _parse_error_body(response)
@@ -530,18 +656,16 @@ class JiraClient:
         if status == 401:
             category = response.headers.get("x-failure-category", "")
             login = response.headers.get("x-seraph-loginreason", "")
+            hint = self.credential.refused_hint()
             if "AUTH_MISMATCH" in category.upper():
-                hint = (
-                    "the token type does not match how it is used: a scoped API token cannot authenticate with "
-                    "Basic auth against the site URL; create a classic API token at " + TOKEN_HELP_URL
-                )
+                hint = SCOPED_ON_SITE_HINT
             elif "AUTHENTICATION_DENIED" in login.upper():
                 hint = (
                     "Atlassian locked the account's API logins after repeated failures (CAPTCHA); log in to "
-                    "the site once in a browser, then check the token and JIRA_EMAIL. " + HINTS[401]
+                    "the site once in a browser, then check the token and JIRA_EMAIL. " + hint
                 )
         elif status == 404 and path.rstrip("/").endswith("/myself"):
-            hint = f"no Jira site answers at {self.base_url}: check JIRA_SUBDOMAIN (the part before .atlassian.net) or JIRA_BASE_URL"
+            hint = self._no_site_hint()
         return JiraError(
             endpoint, status, method, path, messages, errors, hint, attempts=attempts, reason=reason,
             site=self.base_url, fatal=status == 401,
@@ -662,7 +786,11 @@ def _parse_retry_value(value: str) -> float | None:
 
 @dataclass
 class CredentialCheck:
-    """Outcome of GET /rest/api/2/myself. `ok` and `lines()` are what the CLI prints."""
+    """Outcome of GET /rest/api/2/myself. `ok` and `lines()` are what the CLI prints.
+
+    site: the site; base_url: where requests went (the site, or the API gateway with the cloudId); email: who the
+    credentials authenticate as (the email, or the OAuth client); credential: the kind of credential and how it is
+    sent ("<kind>, <how>"); token_expires_at: the OAuth access token's expiry (None for API tokens)."""
 
     ok: bool
     site: str
@@ -674,19 +802,31 @@ class CredentialCheck:
     time_zone: str | None = None
     account_type: str | None = None
     problem: str = ""
+    base_url: str | None = None
+    credential: str = ""
+    token_expires_at: datetime | None = None
 
     def lines(self) -> list[str]:
         if self.ok:
             who = self.display_name or self.account_id or "?"
             if self.email_address:
                 who += f" <{self.email_address}>"
-            return [
+            lines = [
                 f"OK: authenticated to {self.site}",
                 f"account: {who} (accountId {self.account_id}, type {self.account_type or 'unknown'})",
                 f"site: {self.site}",
-                f"time zone: {self.time_zone or 'not visible (privacy settings); JQL dates are read in the account time zone'}",
+                f"credential: {self.credential}",
+                f"requests go to: {self.base_url}",
             ]
-        return [f"FAILED: {self.site} as {self.email}", self.problem]
+            if self.token_expires_at is not None:
+                left = max(0.0, (self.token_expires_at - datetime.now(timezone.utc)).total_seconds())
+                within = f"{left / 60:.0f} min" if left >= 120 else f"{left:.0f} s"
+                lines.append(f"access token expires: {self.token_expires_at.isoformat(timespec='seconds')} "
+                             f"(in {within}; a new one is fetched before then)")
+            zone = self.time_zone or "not visible (privacy settings); JQL dates are read in the account time zone"
+            lines.append(f"time zone: {zone}")
+            return lines
+        return [f"FAILED: {self.site} as {self.email} ({self.credential.split(',')[0]})", self.problem]
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
@@ -694,34 +834,42 @@ class CredentialCheck:
 
 async def check_credentials(client: JiraClient) -> CredentialCheck:
     """Validate the client's credentials with GET /rest/api/2/myself and explain any failure."""
-    site, email_ = client.base_url, client.email
+    site, email_ = client.site_url, client.email
+    common = {"site": site, "email": email_, "credential": client.credential.describe()}
     try:
         me = await client.get_json("/rest/api/2/myself", endpoint="myself", expect=dict)
     except JiraError as err:
-        return CredentialCheck(ok=False, site=site, email=email_, status=err.status, problem=_check_problem(err, client))
+        return CredentialCheck(ok=False, status=err.status, problem=_check_problem(err, client),
+                               base_url=client.base_url, **common)
     if not me.get("accountId"):
         return CredentialCheck(
-            ok=False, site=site, email=email_, status=200,
+            ok=False, status=200, base_url=client.base_url,
             problem=(
                 "Jira answered /myself without an account: it treated the request as anonymous, so the "
-                "credentials were not accepted. " + HINTS[401]
+                "credentials were not accepted. " + client.credential.refused_hint()
             ),
+            **common,
         )
+    token = client.access_token
     return CredentialCheck(
-        ok=True, site=site, email=email_, status=200,
+        ok=True, status=200, base_url=client.base_url,
         account_id=me.get("accountId"), display_name=me.get("displayName"), email_address=me.get("emailAddress"),
         time_zone=me.get("timeZone"), account_type=me.get("accountType"),
+        token_expires_at=token.expires_at if token is not None else None, **common,
     )
 
 
 def _check_problem(err: JiraError, client: JiraClient) -> str:
-    site, email_ = client.base_url, client.email
+    email_ = client.email
     if err.status == 401:
-        cause = err.hint if "scoped" in err.hint or "locked" in err.hint else (
-            f"either the API token is wrong or expired (Atlassian API tokens expire after at most one year; "
-            f"create a new one at {TOKEN_HELP_URL} and update JIRA_API_TOKEN), or JIRA_EMAIL ({email_}) is not "
-            f"the email address of the Atlassian account that owns the token"
-        )
+        if client.credential.kind == CLASSIC_TOKEN and err.hint == CLASSIC_TOKEN_REFUSED:
+            cause = (
+                f"either the API token is wrong or expired (Atlassian API tokens expire after at most one year; "
+                f"create a new one at {TOKEN_HELP_URL} and update JIRA_API_TOKEN), or JIRA_EMAIL ({email_}) is "
+                f"not the email address of the Atlassian account that owns the token"
+            )
+        else:
+            cause = err.hint
         return f"Jira rejected the credentials (HTTP 401): {cause}."
     if err.status == 403:
         detail = "; ".join(err.error_messages) or err.reason
@@ -732,12 +880,18 @@ def _check_problem(err: JiraError, client: JiraClient) -> str:
             "authentication policy may block API tokens."
         )
     if err.status == 404:
+        if client.gateway_url:
+            return (f"No such Jira site: {client.base_url} answered HTTP 404 for /rest/api/2/myself: "
+                    f"{client._no_site_hint()}.")
         return (
-            f"No such Jira site: {site} answered HTTP 404 for /rest/api/2/myself. Check JIRA_SUBDOMAIN "
+            f"No such Jira site: {client.base_url} answered HTTP 404 for /rest/api/2/myself. Check JIRA_SUBDOMAIN "
             f"(the `acme` in https://acme.atlassian.net) or JIRA_BASE_URL."
         )
     if err.status in REDIRECT_STATUSES:
         return f"{err}"
     if err.status is None:
-        return f"Could not reach {site}: {err.reason or err}. Check the address and the network (proxy, firewall)."
+        if isinstance(err, AccessSetupError):
+            return f"{err.reason}: {err.hint}."
+        return (f"Could not reach {client.base_url or client.site_url}: {err.reason or err}. Check the address "
+                "and the network (proxy, firewall).")
     return str(err)

@@ -28,28 +28,30 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         exc = exc.__cause__ or exc.__context__
 
 
-async def unfixable_cause(exc: BaseException, base_url: str) -> str | None:
-    """The reason a request to `base_url` failed with `exc` when retrying cannot help, else None."""
+async def unfixable_cause(exc: BaseException, base_url: str, setting: str | None = None) -> str | None:
+    """The reason a request to `base_url` failed with `exc` when retrying cannot help, else None. `setting` names
+    what holds that address (default: JIRA_SUBDOMAIN / JIRA_BASE_URL, the site's)."""
     parts = urlsplit(base_url)
     host, scheme = parts.hostname or "", parts.scheme
     port = parts.port or (443 if scheme == "https" else 80)
     where = f"{host}:{port}"
+    url_setting = setting or "JIRA_BASE_URL"
     for err in _chain(exc):
         if isinstance(err, ssl.SSLCertVerificationError):
             return (f"the TLS certificate of {where} is not trusted ({err.verify_message or err.reason}): check "
-                    f"JIRA_BASE_URL, or give the CA bundle of a corporate proxy in SSL_CERT_FILE")
+                    f"{url_setting}, or give the CA bundle of a corporate proxy in SSL_CERT_FILE")
         if isinstance(err, ssl.SSLError) and any(marker in str(err) for marker in _NOT_TLS):
-            return (f"{where} does not speak TLS (https): check the port in JIRA_BASE_URL; a plain-HTTP server on "
+            return (f"{where} does not speak TLS (https): check the port in {url_setting}; a plain-HTTP server on "
                     f"this machine (a local proxy or the simulator) is reached with http://{where}")
         if isinstance(err, socket.gaierror) and err.errno in _NO_SUCH_NAME:
-            return (f"the host name {host} does not resolve: check JIRA_SUBDOMAIN / JIRA_BASE_URL, or this "
-                    "machine's DNS and proxy settings")
+            return (f"the host name {host} does not resolve: check {setting or 'JIRA_SUBDOMAIN / JIRA_BASE_URL'}, "
+                    "or this machine's DNS and proxy settings")
         if isinstance(err, ConnectionRefusedError) or getattr(err, "errno", None) == errno.ECONNREFUSED:
             return (f"nothing accepts connections at {where} (connection refused): check the host and port in "
-                    "JIRA_BASE_URL, or start the proxy or server it points to")
+                    f"{url_setting}, or start the proxy or server it points to")
     if scheme == "http" and isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
         if await asyncio.to_thread(speaks_tls, host, port):
-            return f"{where} speaks https, not http: use https://{where} in JIRA_BASE_URL"
+            return f"{where} speaks https, not http: use https://{where} in {url_setting}"
     return None
 
 

@@ -1,6 +1,7 @@
 """Which address credentials may be sent to: a bare atlassian.net subdomain, or an explicit base URL.
 
-Checked before any request is made, so a pasted URL or a typo never sends the API token anywhere unexpected.
+Checked before any request is made, so a pasted URL or a typo never sends a credential anywhere unexpected. The
+same rules hold for the API gateway and OAuth token endpoint overrides (JIRA_GATEWAY_URL, JIRA_OAUTH_TOKEN_URL).
 """
 
 from __future__ import annotations
@@ -45,39 +46,38 @@ def validate_subdomain(value: str) -> str:
     raise SiteConfigError(message)
 
 
-def validate_base_url(url: str) -> str:
-    """Return the normalised base URL (no trailing slash), or raise SiteConfigError.
+def validate_base_url(url: str, name: str = "JIRA_BASE_URL") -> str:
+    """Return the normalised base URL (no trailing slash), or raise SiteConfigError naming the setting `name`.
 
     https:// anywhere; http:// only for loopback addresses (the simulator, a local proxy); no credentials,
     query or fragment in the URL.
     """
     if not url or not url.strip():
-        raise SiteConfigError("JIRA_BASE_URL is empty")
+        raise SiteConfigError(f"{name} is empty")
     if url != url.strip() or any(c.isspace() for c in url):
-        raise SiteConfigError(f"JIRA_BASE_URL must not contain spaces: {_redact(url)!r}")
+        raise SiteConfigError(f"{name} must not contain spaces: {_redact(url)!r}")
     try:
         parts = urlsplit(url)
         port = parts.port  # raises on a non-numeric port
     except ValueError as exc:
-        raise SiteConfigError(f"JIRA_BASE_URL is not a valid URL: {_redact(url)!r} ({exc})") from None
+        raise SiteConfigError(f"{name} is not a valid URL: {_redact(url)!r} ({exc})") from None
     scheme = parts.scheme.lower()
+    example = _EXAMPLES.get(name, "https://acme.atlassian.net")
     if scheme not in ("https", "http"):
-        raise SiteConfigError(
-            f"JIRA_BASE_URL must start with https:// (e.g. https://acme.atlassian.net), got {_redact(url)!r}"
-        )
+        raise SiteConfigError(f"{name} must start with https:// (e.g. {example}), got {_redact(url)!r}")
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise SiteConfigError(
-            "JIRA_BASE_URL must not contain credentials (user:password@); "
-            "set JIRA_EMAIL and JIRA_API_TOKEN instead"
+            f"{name} must not contain credentials (user:password@); set them in their own settings "
+            "(JIRA_EMAIL and JIRA_API_TOKEN, or JIRA_OAUTH_CLIENT_ID and JIRA_OAUTH_CLIENT_SECRET)"
         )
     host = (parts.hostname or "").lower()
     if not host:
-        raise SiteConfigError(f"JIRA_BASE_URL has no host name: {_redact(url)!r}")
+        raise SiteConfigError(f"{name} has no host name: {_redact(url)!r}")
     if parts.query or parts.fragment or url.endswith("?") or "#" in url:
-        raise SiteConfigError(f"JIRA_BASE_URL must not contain a query or fragment: {_redact(url)!r}")
+        raise SiteConfigError(f"{name} must not contain a query or fragment: {_redact(url)!r}")
     if scheme == "http" and not is_loopback(host):
         raise SiteConfigError(
-            f"JIRA_BASE_URL uses http:// for {host}, which would send the API token unencrypted; "
+            f"{name} uses http:// for {host}, which would send the credentials unencrypted; "
             f"use https://{host} (http:// is accepted only for loopback addresses such as 127.0.0.1)"
         )
     netloc = host if ":" not in host else f"[{host}]"
@@ -85,6 +85,14 @@ def validate_base_url(url: str) -> str:
         netloc += f":{port}"
     path = parts.path.rstrip("/")
     return f"{scheme}://{netloc}{path}"
+
+
+# What each URL setting looks like, for the error that says it must start with https://.
+_EXAMPLES = {
+    "JIRA_BASE_URL": "https://acme.atlassian.net",
+    "JIRA_GATEWAY_URL": "https://api.atlassian.com",
+    "JIRA_OAUTH_TOKEN_URL": "https://auth.atlassian.com/oauth/token",
+}
 
 
 def resolve_base_url(subdomain: str | None = None, base_url: str | None = None) -> str:

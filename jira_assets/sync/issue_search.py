@@ -75,6 +75,9 @@ class IssueSearchCursor(SyncStrategy):
         seen = set(filter(None, (lake.last_committed_property(spec.name, keys.CUSTOM_FIELDS) or "").split(",")))
         if set(custom.field_ids) != seen or full:  # written when it changes: the newest value is found walking back
             summary[keys.CUSTOM_FIELDS] = ",".join(custom.field_ids)
+        columns_now = json.dumps(custom.column_keys, sort_keys=True)
+        if full or lake.last_committed_property(spec.name, keys.CUSTOM_COLUMNS) != columns_now:
+            summary[keys.CUSTOM_COLUMNS] = columns_now
         # Fields that got a column since the last commit: the issues already in the table that hold a value for
         # them are written again (from the lake, as they are) so their new columns are filled, no request needed.
         backfill = set(custom.field_ids) - seen if not full and lake.table_exists(spec.name) else set()
@@ -155,7 +158,8 @@ class IssueSearchCursor(SyncStrategy):
         if any((f.get("schema") or {}).get("custom") == EPIC_LINK for f in rows) and lake.table_exists(spec.name):
             stored = lake.read_table(spec.name, ["id", "key"])
             keys_to_ids = dict(zip(map(str, stored.column("key").to_pylist()), map(str, stored.column("id").to_pylist())))
-        return plan_columns(rows, lake.column_docs(spec.name), reserved, FieldSelection.from_env(), keys_to_ids)
+        return plan_columns(rows, lake.column_docs(spec.name), reserved, FieldSelection.from_env(), keys_to_ids,
+                            site=ctx.site, existing_types=lake.column_types(spec.name))
 
     def _holding(self, ctx: SyncContext, field_ids: set[str]):
         """Pages of the table's issues that hold a value for one of `field_ids`, each with its own `_synced_at` so

@@ -13,6 +13,7 @@ CENSUS_AT = "jira.census.at"  # issue_search, worklog_updated: when the last del
 CENSUS_GONE = "jira.census.gone"  # issue_search: ids the census removed in this commit, comma-separated
 CUSTOM_FIELDS = "jira.custom-fields"  # issue_search: the custom fields its columns were planned from, comma-separated
 SETTINGS = "jira.settings"  # derived tables: fingerprint of the settings they were computed with
+CUSTOM_COLUMNS = "jira.custom-columns"  # issue_search: JSON {column: field id + part} of this site's custom columns
 PARENT_WATERMARK = "jira.parent.synced-at"  # children: the parent's newest commit they have processed
 WORKLOG_UPDATED_CURSOR = "jira.cursor.worklog-updated"  # epoch ms, worklog/updated
 WORKLOG_DELETED_CURSOR = "jira.cursor.worklog-deleted"  # epoch ms, worklog/deleted

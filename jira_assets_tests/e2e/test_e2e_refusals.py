@@ -13,10 +13,18 @@ import pytest
 from _cli import REPO, BIN, jira_assets, materialize, output, project_env, tables
 from _simulator import advance, start_simulator, truth
 
+from jira_assets.endpoints import BY_NAME
+
 pytestmark = pytest.mark.slow
 
 BOARD_TABLES = ["boards", "board_configuration", "board_issues", "board_sprints", "sprint_issues"]
-EXCLUDE_BOARDS = "JIRA_ASSETS_EXCLUDE=" + ",".join(BOARD_TABLES)
+# Leaving the boards out leaves out what is read through them too, in catalogue order: the rest of the board tables
+# and the sprint history tables computed from them.
+SPRINT_HISTORY = ["sprint_issue_history", "sprint_report"]
+EXCLUDE_BOARDS = "JIRA_ASSETS_EXCLUDE=boards," + ",".join(
+    n for n in BY_NAME if n in BOARD_TABLES + SPRINT_HISTORY and n != "boards")
+# boards++ reaches the sprint history tables too, which are computed from the issues' history: the board tables alone.
+BOARDS = ",".join(BOARD_TABLES)
 
 
 def requests_in(log) -> list[dict]:
@@ -25,7 +33,7 @@ def requests_in(log) -> list[dict]:
 
 def test_jira_software_lost_keeps_every_board_table(tmp_path):
     with start_simulator("--scale", "demo", "--seed", "5") as (url, _):
-        first = materialize(project_env(tmp_path, url), "boards++")
+        first = materialize(project_env(tmp_path, url), BOARDS)
         assert first.returncode == 0, output(first)
     before = tables(tmp_path / "lake")
     assert {name: rows for name, (_, rows) in before.items()} == {
@@ -34,7 +42,7 @@ def test_jira_software_lost_keeps_every_board_table(tmp_path):
 
     log = tmp_path / "no_software.jsonl"
     with start_simulator("--scale", "demo", "--seed", "5", "--no-software", "--request-log", str(log)) as (url, _):
-        refused = materialize(project_env(tmp_path, url), "boards++")
+        refused = materialize(project_env(tmp_path, url), BOARDS)
     text = output(refused)
     assert refused.returncode != 0
     line = next(line for line in text.splitlines() if "Failure: boards:" in line)
@@ -48,14 +56,14 @@ def test_jira_software_lost_keeps_every_board_table(tmp_path):
 def test_a_site_without_jira_software_fails_clearly_and_check_says_what_to_exclude(tmp_path):
     with start_simulator("--scale", "demo", "--seed", "5", "--no-software") as (url, _):
         env = project_env(tmp_path, url)
-        refused = materialize(env, "boards++")
+        refused = materialize(env, BOARDS)
         assert refused.returncode != 0 and EXCLUDE_BOARDS in output(refused)
         assert tables(tmp_path / "lake") == {}
         check = jira_assets(env, "check")
         assert check.returncode == 2, output(check)
         suggested = next(line for line in check.stdout.splitlines() if "JIRA_ASSETS_EXCLUDE=" in line)
         setting = suggested.split("export ", 1)[1]
-        assert set(setting.split("=", 1)[1].split(",")) == set(BOARD_TABLES)
+        assert set(setting.split("=", 1)[1].split(",")) == set(BOARD_TABLES + SPRINT_HISTORY)
         name, value = setting.split("=", 1)
         excluded = project_env(tmp_path, url, **{name: value})
         assert jira_assets(excluded, "check").returncode == 0
