@@ -351,13 +351,14 @@ def history_records(t: "Tenant", name: str, params: dict[str, Any]) -> Iterator[
     for n in t.live_issue_numbers():
         d = t.materialize(n)
         spans = spans_of(d)
+        parents = {"issue_id": str(d.id)}
         if name == "issue_field_history":
             for row in field_history_rows(t, d, spans):
-                yield {}, row
+                yield parents, row
         elif name == "issue_status_intervals":
             for row in status_rows(d, spans):
-                yield {}, row
+                yield parents, row
         elif name == "issue_flow":
-            yield {}, flow_row(t, d, spans, status_rows(d, spans), params["commitment"], params["done"])
+            yield parents, flow_row(t, d, spans, status_rows(d, spans), params["commitment"], params["done"])
         else:
             raise KeyError(name)
