@@ -94,6 +94,12 @@ Control plane (no auth, never faulted or logged):
   `{"issue_id": "10001"}`: `issue_links` (each `fields.issuelinks[i]`), `issue_fix_versions` (`fixVersions[i]`),
   `issue_affects_versions` (`versions[i]`), `issue_components` (`components[i]`), `issue_labels`
   (`{"label": ...}` per label), `issue_sprints` (each sprint of the Sprint field, customfield_10020).
+  And the history tables of docs/derived-tables.md (`issue_field_history`, `issue_status_intervals`, `issue_flow`
+  with parents `{"issue_id"}`; `sprint_issue_history`, `sprint_report` with `{}`), computed from the tenant's
+  timeline model of each issue, not from the changelog it renders (history_truth.py): epoch-ms timestamps,
+  `values`/`value_ids` sorted lists (null for single-value fields). `custom_fields`: each custom field as Jira
+  describes it (`field_id`, `field_name`, `schema_*`, `scope_project_id`, `in_jira`), parents `{}`. `?at=<epoch ms>` ends a sprint still active (default: the simulator's clock);
+  `?commitment=` / `?done=` set issue_flow's stages as JIRA_FLOW_COMMITMENT / JIRA_FLOW_DONE do.
 - `GET|POST /__sim/faults` (FaultConfig of faults.py), `GET /__sim/stats`.
 """
 

@@ -440,3 +440,29 @@ def sprint_item(before: list, after: list) -> dict:
     return {"field": "Sprint", "fieldtype": "custom", "fieldId": SPRINT_FIELD,
             "from": ", ".join(str(s.id) for s in before), "fromString": ", ".join(s.name for s in before),
             "to": ", ".join(str(s.id) for s in after), "toString": ", ".join(s.name for s in after)}
+
+
+def is_multi(fd: CustomField) -> bool:
+    """Whether the field holds a set of values (its schema type is `array`)."""
+    return KINDS[fd.kind][1] == "array"
+
+
+def change_elements(fd: CustomField, v: Any, t, p) -> list[tuple[str, str]]:
+    """The elements of a multi-value field's value as its changelog items name them, (id, display) each: options by
+    id, versions by id, users by account id; labels and groups by name (their items carry names only)."""
+    if v is None:
+        return []
+    k = fd.kind
+    if k in MULTI_OPTION_KINDS:
+        return [fd.options[i] for i in v]
+    if k == "labels":
+        return [(x, x) for x in v]
+    if k == "multiversion":
+        return [(str(p.versions[i].id), p.versions[i].name) for i in v]
+    if k == "multigrouppicker":
+        return [(t.groups[i].name, t.groups[i].name) for i in v]
+    if k == "multiuserpicker":
+        return [(t.users[i].account_id, t.users[i].name) for i in v]
+    if k == "sprint":
+        return [(str(s), t.sprints[s].name) for s in v]
+    raise ValueError(f"no elements of a {k} field")

@@ -19,8 +19,8 @@ from .customfields import DATE_KINDS, FLAGGED_FIELD, MULTI_OPTION_KINDS, OPTION_
 from .tenant import (
     BUG, CAT_BY_ID, CATEGORIES, EPIC, ISSUE_EXPAND, LINK_TYPES, PERMISSION_IDS, PERMISSIONS, PRIORITIES,
     PROJECT_EXPAND, RESOLUTIONS, STATUS_BY_ID, STATUS_CATEGORIES, STATUSES, STORY, SYSTEM_FIELDS, TASK, Board,
-    Component, Dashboard, Filter, IssueData, Project, Sprint, Tenant, User, Version, duration_text, fmt_agile,
-    fmt_date, fmt_ms, fmt_user_date, fmt_utc_z,
+    Component, Dashboard, Filter, IssueData, Project, Sprint, Tenant, User, Version, board_columns,
+    board_estimation_field, duration_text, fmt_agile, fmt_date, fmt_ms, fmt_user_date, fmt_utc_z,
 )
 
 # Parent Link (Advanced Roadmaps) says why it cannot be edited: on sites without Premium, and where Epic Link rules
@@ -667,16 +667,8 @@ class Renderer:
         d["filter"] = {"id": str(b.filter_id), "self": f"{self.B}/rest/api/2/filter/{b.filter_id}"}
         if b.type == "kanban":
             d["subQuery"] = {"query": "fixVersion in unreleasedVersions() OR fixVersion is EMPTY"}
-        cols = [("Backlog", ["10001"], None, None), ("To Do", ["10000"], None, None),
-                ("In Progress", ["3", "10003"], 1, 6), ("In Review", ["10002"], None, 4),
-                ("Done", ["10004", "6"], None, None)]
-        if b.type == "scrum":
-            cols = cols[1:]
-        elif b.type == "simple":          # a team-managed board: the workflow's three categories as columns
-            cols = [("To Do", ["10000", "10001"], None, None), ("In Progress", ["3", "10002", "10003"], None, None),
-                    ("Done", ["10004", "6"], None, None)]
         columns = []
-        for name, sts, mn, mx in cols:
+        for name, sts, mn, mx in board_columns(b):
             c: dict[str, Any] = {"name": name, "statuses": [{"id": s, "self": f"{self.B}/rest/api/2/status/{s}"}
                                                             for s in sts]}
             if mn is not None:
@@ -685,9 +677,10 @@ class Renderer:
                 c["max"] = mx
             columns.append(c)
         d["columnConfig"] = {"columns": columns, "constraintType": "issueCount" if b.type == "kanban" else "none"}
-        if b.type == "scrum":              # team-managed boards have no estimation block
-            d["estimation"] = {"type": "field", "field": {"fieldId": "customfield_10016",
-                                                          "displayName": self.t.cf.by_id["customfield_10016"].name}}
+        estimate = board_estimation_field(b)
+        if estimate is not None:           # team-managed boards have no estimation block
+            d["estimation"] = {"type": "field", "field": {"fieldId": estimate,
+                                                          "displayName": self.t.cf.by_id[estimate].name}}
         d["ranking"] = {"rankCustomFieldId": 10019}
         return d
 

@@ -28,7 +28,8 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from .customfields import (
-    ISSUE_COLORS, Catalogue, CustomField, build_catalogue, change_item, new_value, sprint_item,
+    ESTIMATE_FIELD, ISSUE_COLORS, RANK_FIELD, SPRINT_FIELD, Catalogue, CustomField, build_catalogue, change_item,
+    new_value, sprint_item,
 )
 from .timefmt import (  # noqa: F401  (re-exported: the renderers import the forms from here)
     CALLER_TZ, fmt_agile, fmt_date, fmt_ms, fmt_user_date, fmt_utc_z,
@@ -259,6 +260,23 @@ def duration_text(seconds: int) -> str:
     return " ".join(parts) or "0m"
 
 
+def board_columns(b: "Board") -> list[tuple[str, list[str], int | None, int | None]]:
+    """A board's columns: (name, status ids, min, max), left to right (the last is the board's "done")."""
+    if b.type == "simple":          # a team-managed board: the workflow's three categories as columns
+        return [("To Do", ["10000", "10001"], None, None), ("In Progress", ["3", "10002", "10003"], None, None),
+                ("Done", ["10004", "6"], None, None)]
+    cols = [("Backlog", ["10001"], None, None), ("To Do", ["10000"], None, None),
+            ("In Progress", ["3", "10003"], 1, 6), ("In Review", ["10002"], None, 4),
+            ("Done", ["10004", "6"], None, None)]
+    return cols[1:] if b.type == "scrum" else cols
+
+
+def board_estimation_field(b: "Board") -> str | None:
+    """The field a board estimates with (its configuration's `estimation`): Story point estimate on scrum boards;
+    team-managed boards name none."""
+    return ESTIMATE_FIELD if b.type == "scrum" else None
+
+
 # ---- plain record classes ----------------------------------------------------------------------------------------
 
 class User:
@@ -305,21 +323,28 @@ class Dashboard:
 
 class IssueData:
     """One issue, fully materialized (python values; the app renders JSON). `custom` holds only the custom fields
-    with a value (field id -> compact value, customfields.py); `sprints` the Sprint field's sprints."""
+    with a value (field id -> compact value, customfields.py); `sprints` the Sprint field's sprints.
+
+    `timeline` is the tenant's own model of the issue's past, kept beside the changelog it renders: one entry per
+    history, (history id, author, time, changes), each change (field id, the field's name then, value before, value
+    after) in the tenant's compact values (status ids, user indexes, label tuples, sprint id tuples, custom field
+    values; (id, display) pairs for the fields the tenant keeps no value of). The history tables' truth
+    (history_truth.py) is computed from it."""
     __slots__ = ("n", "id", "key", "project", "type_code", "status", "priority", "resolution", "resolved",
                  "assignee", "reporter", "creator", "summary", "description", "environment", "labels", "duedate",
                  "comps", "fixv", "affects", "parent", "created", "updated", "status_changed", "custom",
                  "sprints", "last_viewed", "histories", "comments", "worklogs", "orig_estimate", "votes", "watches",
-                 "security")
+                 "security", "timeline")
 
 
 class Mut:
     """What /__sim/advance changed on one issue."""
-    __slots__ = ("fields", "histories", "comments", "worklogs", "deleted_wl", "updated")
+    __slots__ = ("fields", "histories", "timeline", "comments", "worklogs", "deleted_wl", "updated")
 
     def __init__(self) -> None:
         self.fields: dict[str, Any] = {}
         self.histories: list[tuple] = []
+        self.timeline: list[tuple] = []
         self.comments: list[tuple] = []
         self.worklogs: list[tuple] = []
         self.deleted_wl: set[int] = set()
@@ -933,26 +958,35 @@ class Tenant:
         events.sort()
         editable = self.cf.editable[p.idx]
         histories: list[tuple] = []
+        timeline: list[tuple] = []
         for j, (t, carry) in enumerate(events):
             author = hr.choice(people)
+            hid = 10000 + n * H_STRIDE + j
             items: list[dict] = []
+            changes: list[tuple] = []
             if carry:
                 items.append(sprint_item(sprints[:carry], sprints[:carry + 1]))
-                histories.append((10000 + n * H_STRIDE + j, author, t, items))
+                changes.append((SPRINT_FIELD, "Sprint", tuple(s.id for s in sprints[:carry]),
+                                tuple(s.id for s in sprints[:carry + 1])))
+                histories.append((hid, author, t, items))
+                timeline.append((hid, author, t, changes))
                 continue
             kind = hr.random()
             if kind < 0.4:
                 new = hr.choice(NEXT_STATUS[status])
                 items.append(_item("status", "jira", "status", status, STATUS_BY_ID[status][1], new,
                                    STATUS_BY_ID[new][1]))
+                changes.append(("status", "status", status, new))
                 if STATUS_BY_ID[new][2] == 3 and resolution is None:
                     res = "10000" if hr.random() < 0.85 else hr.choice(("10001", "10002", "10003"))
                     items.append(_item("resolution", "jira", "resolution", None, None, res,
                                        _RES_NAME[res]))
+                    changes.append(("resolution", "resolution", None, res))
                     resolution, resolved = res, t
                 elif STATUS_BY_ID[new][2] != 3 and resolution is not None:
                     items.append(_item("resolution", "jira", "resolution", resolution, _RES_NAME[resolution],
                                        None, None))
+                    changes.append(("resolution", "resolution", resolution, None))
                     resolution, resolved = None, None
                 if STATUS_BY_ID[new][2] != STATUS_BY_ID[status][2]:
                     status_changed = t
@@ -964,29 +998,41 @@ class Tenant:
                                    self.users[assignee].name if assignee is not None else None,
                                    self.users[new_a].account_id if new_a is not None else None,
                                    self.users[new_a].name if new_a is not None else None))
+                changes.append(("assignee", "assignee", assignee, new_a))
                 assignee = new_a
             elif kind < 0.62:
                 new_p = hr.choice([x[0] for x in PRIORITIES[:5] if x[0] != priority])
                 items.append(_item("priority", "jira", "priority", priority, _PRI_NAME[priority], new_p,
                                    _PRI_NAME[new_p]))
+                changes.append(("priority", "priority", priority, new_p))
                 priority = new_p
             elif kind < 0.68:
                 old = " ".join(labels)
                 lab = sorted(set(labels) ^ {hr.choice(LABELS)})
                 items.append(_item("labels", "jira", "labels", None, old, None, " ".join(lab)))
+                changes.append(("labels", "labels", tuple(labels), tuple(lab)))
                 labels = lab
             elif kind < 0.74:
-                items.append(_item("description", "jira", "description", None,
-                                   "Draft: " + hr.choice(NOUNS), None, "Updated: " + hr.choice(NOUNS)))
+                # the description is rewritten from a draft (its text is not kept beyond the change)
+                before = "Draft: " + hr.choice(NOUNS)
+                after = "Updated: " + hr.choice(NOUNS)
+                items.append(_item("description", "jira", "description", None, before, None, after))
+                changes.append(("description", "description", (None, before), (None, after)))
             elif kind < 0.8:
-                items.append(_item("Rank", "custom", "customfield_10019", "", "", "", "Ranked higher"))
+                items.append(_item("Rank", "custom", RANK_FIELD, "", "", "", "Ranked higher"))
+                changes.append((RANK_FIELD, "Rank", ("", ""), ("", "Ranked higher")))
             elif kind < 0.93:
                 # a custom field of the issue's context changes (the name is the one it had then: no rename yet)
-                item = self._custom_change(hr, d, p, editable, cf, lambda fd: fd.orig_name)
-                items.append(item or _item("Rank", "custom", "customfield_10019", "", "", "", "Ranked higher"))
+                item = self._custom_change(hr, d, p, editable, cf, lambda fd: fd.orig_name, changes)
+                if item is None:
+                    item = _item("Rank", "custom", RANK_FIELD, "", "", "", "Ranked higher")
+                    changes.append((RANK_FIELD, "Rank", ("", ""), ("", "Ranked higher")))
+                items.append(item)
             else:
                 items.append(_item("summary", "jira", "summary", None, "Draft: " + d.summary, None, d.summary))
-            histories.append((10000 + n * H_STRIDE + j, author, t, items))
+                changes.append(("summary", "summary", (None, "Draft: " + d.summary), (None, d.summary)))
+            histories.append((hid, author, t, items))
+            timeline.append((hid, author, t, changes))
         # comments
         cr = self.rng("c", n)
         ctimes = self._times(cr, self.i_c[n], d.created, base_updated, h == 0)
@@ -1021,6 +1067,7 @@ class Tenant:
                 else:
                     cf[fid] = v
             histories.extend(m.histories)
+            timeline.extend(m.timeline)
             comments.extend(m.comments)
             worklogs = [w for w in worklogs if w[0] not in m.deleted_wl] + [
                 w for w in m.worklogs if w[0] not in m.deleted_wl]
@@ -1029,6 +1076,7 @@ class Tenant:
         d.resolution, d.resolved, d.status_changed = resolution, resolved, status_changed
         d.custom = cf
         d.histories, d.comments, d.worklogs = histories, comments, worklogs
+        d.timeline = timeline
         d.updated = updated
         return d
 
@@ -1070,9 +1118,10 @@ class Tenant:
         return out
 
     def _custom_change(self, r: random.Random, d: IssueData, p: Project, editable: tuple, cf: dict,
-                       name_of) -> dict | None:
-        """Change one editable custom field of the issue in `cf` (set, change or clear it) and return the changelog
-        item Jira writes for it; None when the issue's context has nothing editable."""
+                       name_of, changes: list) -> dict | None:
+        """Change one editable custom field of the issue in `cf` (set, change or clear it), note the change in
+        `changes` (the timeline) and return the changelog item Jira writes for it; None when the issue's context has
+        nothing editable."""
         if not editable:
             return None
         fd: CustomField = r.choice(editable)
@@ -1084,7 +1133,9 @@ class Tenant:
             cf.pop(fd.id, None)
         else:
             cf[fd.id] = new
-        return change_item(fd, name_of(fd), old, new, self, p)
+        name = name_of(fd)
+        changes.append((fd.id, name, old, new))
+        return change_item(fd, name, old, new, self, p)
 
     def _last_viewed(self, n: int, created: int) -> int | None:
         """When the caller last opened the issue (some issues, never after the simulation started), else None."""
@@ -1330,7 +1381,9 @@ class Tenant:
             self.new_worklog_owner[wid] = n
             self._history(n, m, t, r.choice(people), [
                 _item("timespent", "jira", "timespent", None, None, None, str(secs)),
-                _item("WorklogId", "jira", "WorklogId", None, None, str(wid), str(wid))])
+                _item("WorklogId", "jira", "WorklogId", None, None, str(wid), str(wid))],
+                [("timespent", "timespent", None, (None, str(secs))),
+                 ("WorklogId", "WorklogId", None, (str(wid), str(wid)))])
             new_wl.append((t, wid, n))
             self._touch(n, t)
             applied["add_worklogs"] += 1
@@ -1345,7 +1398,8 @@ class Tenant:
             self.deleted_worklogs.append((t, w[0]))
             self.deleted_wl_ids.add(w[0])
             self._history(n, m, t, r.choice(people), [
-                _item("WorklogId", "jira", "WorklogId", str(w[0]), str(w[0]), None, None)])
+                _item("WorklogId", "jira", "WorklogId", str(w[0]), str(w[0]), None, None)],
+                [("WorklogId", "WorklogId", (str(w[0]), str(w[0])), None)])
             self._touch(n, t)
             applied["delete_worklogs"] += 1
         for _ in range(counts["delete_issues"]):
@@ -1404,22 +1458,25 @@ class Tenant:
         p.insight_last = max(p.insight_last, t)
         self.invalidate(n)
 
-    def _history(self, n: int, m: Mut, t: int, author: int, items: list[dict]) -> None:
+    def _history(self, n: int, m: Mut, t: int, author: int, items: list[dict], changes: list[tuple]) -> None:
+        """A history written on issue n: its changelog items, and the same changes in the timeline model."""
         hid = self._next_hist
         self._next_hist += 1
         m.histories.append((hid, author, t, items))
+        m.timeline.append((hid, author, t, changes))
 
     def _update_issue(self, n: int, r: random.Random, t: int, people: list[int]) -> None:
         d = self.materialize(n)
         m = self._mut(n)
         items = []
+        changes: list[tuple] = []
         kind = r.random()
         custom_item = None
         if 0.75 <= kind < 0.9:
             # a custom field changes; the item carries the field's name as it is now (after any rename)
             cf = dict(d.custom)
             custom_item = self._custom_change(r, d, d.project, self.cf.editable[d.project.idx], cf,
-                                              lambda fd: fd.name)
+                                              lambda fd: fd.name, changes)
             if custom_item is not None:
                 m.fields.setdefault("custom", {})[custom_item["fieldId"]] = cf.get(custom_item["fieldId"])
                 items.append(custom_item)
@@ -1429,13 +1486,16 @@ class Tenant:
             new = r.choice(NEXT_STATUS[d.status])
             items.append(_item("status", "jira", "status", d.status, STATUS_BY_ID[d.status][1], new,
                                STATUS_BY_ID[new][1]))
+            changes.append(("status", "status", d.status, new))
             m.fields["status"] = new
             if STATUS_BY_ID[new][2] == 3 and d.resolution is None:
                 items.append(_item("resolution", "jira", "resolution", None, None, "10000", "Done"))
+                changes.append(("resolution", "resolution", None, "10000"))
                 m.fields["resolution"] = ("10000", t)
             elif STATUS_BY_ID[new][2] != 3 and d.resolution is not None:
                 items.append(_item("resolution", "jira", "resolution", d.resolution, _RES_NAME[d.resolution],
                                    None, None))
+                changes.append(("resolution", "resolution", d.resolution, None))
                 m.fields["resolution"] = (None, None)
             if STATUS_BY_ID[new][2] != STATUS_BY_ID[d.status][2]:
                 m.fields["status_changed"] = t
@@ -1446,17 +1506,20 @@ class Tenant:
                                self.users[old].account_id if old is not None else None,
                                self.users[old].name if old is not None else None,
                                self.users[new_a].account_id, self.users[new_a].name))
+            changes.append(("assignee", "assignee", old, new_a))
             m.fields["assignee"] = new_a
         elif kind < 0.75:
             new_p = r.choice([x[0] for x in PRIORITIES[:5] if x[0] != d.priority])
             items.append(_item("priority", "jira", "priority", d.priority, _PRI_NAME[d.priority], new_p,
                                _PRI_NAME[new_p]))
+            changes.append(("priority", "priority", d.priority, new_p))
             m.fields["priority"] = new_p
         else:
             new_s = f"{r.choice(VERBS)} {r.choice(NOUNS)}"
             items.append(_item("summary", "jira", "summary", None, d.summary, None, new_s))
+            changes.append(("summary", "summary", (None, d.summary), (None, new_s)))
             m.fields["summary"] = new_s
-        self._history(n, m, t, r.choice(people), items)
+        self._history(n, m, t, r.choice(people), items, changes)
         self._touch(n, t)
 
 

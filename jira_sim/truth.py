@@ -1,5 +1,6 @@
 """`GET /__sim/truth/<endpoint>`: every record the site serves for one endpoint, with its parents, rendered by the
-same functions as the served pages and streamed (the truth of a large tenant never sits in memory whole)."""
+same functions as the served pages and streamed (the truth of a large tenant never sits in memory whole); and the
+rows of the history tables, computed from the tenant's timeline model of each issue (history_truth.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from .data import (
 from .http import JSON_TYPE, dumps, js, multi, parse_fields, sim_of
 from .render import EMBED_HISTORIES_SEARCH
 from .customfields import SPRINT_FIELD
+from .history_truth import DERIVED_TRUTH, history_params, history_records
 from .render_more import project_view
 from .tenant import PERMISSIONS, PRIORITIES, RESOLUTIONS
 
@@ -31,6 +33,9 @@ TRUTH_ENDPOINTS = [
     "resolutions", "statuses", "status_categories", "my_permissions", "notification_schemes",
     "permission_schemes", "screen_schemes", "workflow_schemes", "workflows", "audit_records", "priority_schemes",
     *ISSUE_LISTS,
+    # the tables a client computes from what it read, with no request: the Jira side of the custom field column map
+    # (one record per custom field), and the history tables, from the tenant's timeline model (history_truth.py)
+    "custom_fields", *DERIVED_TRUTH,
 ]
 # what the truth of these endpoints is rendered with: the fields, resp. expansions, of a full read
 AGILE_TRUTH_FIELDS = ["key", "updated", "status", "issuetype", "sprint", "closedSprints", "flagged", "epic"]
@@ -76,6 +81,17 @@ def truth_records(sim, name: str, request: Request) -> Iterator[tuple[dict, Any]
                 continue               # the field is not in this issue's context
             for v in values or ():
                 yield {"issue_id": str(d.id)}, ({"label": v} if name == "issue_labels" else v)
+    elif name == "custom_fields":
+        # what Jira says of each custom field (the columns a client stores them in are the client's to name)
+        for f in r.field_list():
+            if f.get("custom"):
+                schema = f.get("schema") or {}
+                yield {}, {"field_id": f["id"], "field_name": f["name"], "schema_type": schema.get("type"),
+                           "schema_items": schema.get("items"), "schema_custom": schema.get("custom"),
+                           "scope_project_id": ((f.get("scope") or {}).get("project") or {}).get("id"),
+                           "in_jira": True}
+    elif name in DERIVED_TRUTH:
+        yield from history_records(t, name, history_params(t, request.query_params))
     elif name == "worklog_updated":
         for tm, wid in visible_worklog_changes(t, False):
             yield {}, {"worklogId": wid, "updatedTime": tm, "properties": []}
@@ -219,6 +235,11 @@ async def sim_truth(request: Request) -> Response:
     name = request.path_params["endpoint"]
     if name not in TRUTH_ENDPOINTS:
         return js({"error": f"unknown endpoint {name!r}", "endpoints": TRUTH_ENDPOINTS}, 404)
+    if name in DERIVED_TRUTH:
+        try:
+            history_params(sim_of(request).t, request.query_params)
+        except ValueError as e:
+            return js({"error": str(e)}, 400)
     records = truth_records(sim_of(request), name, request)
 
     async def gen():

@@ -42,16 +42,33 @@ class IssueTimes:
     estimate_now: float | None
     statuses: list[Interval]
 
+    @property
+    def created(self) -> dt.datetime | None:
+        """The issue's creation: where its first status interval starts."""
+        return self.statuses[0].valid_from if self.statuses else None
+
+    def _untouched(self, moment: dt.datetime) -> bool:
+        """Whether a field the changelog never touched held its current value at `moment`: since the creation."""
+        return self.created is None or self.created <= moment
+
+    def sprint_intervals(self) -> list[Interval]:
+        """The Sprint field's intervals; never touched: its current sprints since the issue's creation."""
+        if self.sprints is not None:
+            return self.sprints
+        if self.created is None:
+            return []
+        return [Interval("sprint", "sprint", self.created, None, None, None, sorted(self.sprints_now))]
+
     def in_sprint(self, sprint: str, moment: dt.datetime) -> bool:
         if self.sprints is None:
-            return sprint in self.sprints_now
+            return sprint in self.sprints_now and self._untouched(moment)
         interval = value_at(self.sprints, moment)
         return interval is not None and sprint in (interval.value_ids or [])
 
     def ever_in(self, sprint: str, start: dt.datetime | None = None, end: dt.datetime | None = None) -> bool:
         """In the sprint at some moment (between start and end when given)."""
         if self.sprints is None:
-            return sprint in self.sprints_now
+            return sprint in self.sprints_now and (end is None or self._untouched(end))
         for interval in self.sprints:
             if sprint not in (interval.value_ids or []):
                 continue
@@ -63,7 +80,7 @@ class IssueTimes:
 
     def estimate_at(self, moment: dt.datetime) -> float | None:
         if self.estimate is None:
-            return self.estimate_now
+            return self.estimate_now if self._untouched(moment) else None
         interval = value_at(self.estimate, moment)
         return _number(interval.value if interval is not None else None)
 
@@ -90,7 +107,7 @@ def sprint_issue_row(sprint: Sprint, issue: IssueTimes, done_statuses: set[str] 
     at_end = issue.in_sprint(key, end)
     during = issue.ever_in(key, sprint.start, end)
     added = not at_start and any(
-        key in (i.value_ids or []) and sprint.start < i.valid_from <= end for i in (issue.sprints or []))
+        key in (i.value_ids or []) and sprint.start < i.valid_from <= end for i in issue.sprint_intervals())
     status_end = issue.status_at(end)
     return {
         "sprint_id": sprint.id, "issue_id": issue.issue_id, "board_id": sprint.board_id,

@@ -17,9 +17,11 @@ from jira_assets.lake.arrow import parse_timestamp
 # the reverse); the items of every other multi-value field carry the whole set before and after. Keyed by field id
 # and by the name the items give.
 ADD_REMOVE = {"components", "fixVersions", "versions", "issuelinks", "Component", "Fix Version", "Version", "Link"}
-# Whole-set items list their elements with a separator: labels are space-separated names, everything else
-# (the Sprint field, multi-selects, multi-user pickers) comma-separated, ids sometimes in brackets ("[10019, 10020]").
+# Whole-set items list their elements with a separator: labels (the system field and custom label fields) are
+# space-separated names, everything else (the Sprint field, multi-selects, multi-user pickers) comma-separated, ids
+# sometimes in brackets ("[10019, 10020]").
 WHOLE_SET_SEPARATORS = {"labels": " "}
+LABELS_TYPE = "com.atlassian.jira.plugin.system.customfieldtypes:labels"
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class FieldKinds:
     """What the field catalogue says of each field: which ones hold a set of values (`schema.type` array)."""
 
     multi: set[str] = field(default_factory=lambda: {"labels", *ADD_REMOVE})  # field ids and names
+    separators: dict[str, str] = field(default_factory=lambda: dict(WHOLE_SET_SEPARATORS))  # by field id
 
     @classmethod
     def from_catalogue(cls, rows: Iterable[Mapping[str, Any]]) -> FieldKinds:
@@ -59,10 +62,15 @@ class FieldKinds:
                 kinds.multi.add(str(row["id"]))
                 if row.get("name"):
                     kinds.multi.add(str(row["name"]))
+            if schema.get("custom") == LABELS_TYPE:
+                kinds.separators[str(row["id"])] = " "
         return kinds
 
     def is_multi(self, key: str, name: str) -> bool:
         return key in self.multi or name in self.multi
+
+    def separator(self, key: str) -> str:
+        return self.separators.get(key, ",")
 
 
 def changes_of(rows: Iterable[Mapping[str, Any]]) -> list[Change]:
@@ -103,16 +111,21 @@ def field_history(created: dt.datetime, changes: list[Change], kinds: FieldKinds
         for item in change.items:
             key = field_key(item)
             grouped.setdefault(key, []).append(item)
-            names.setdefault(key, str(item.get("field") or key))
+            names.setdefault(key, _name(item, key))
         for key, items in grouped.items():
             by_field.setdefault(key, []).append((change, items))
     out: dict[str, list[Interval]] = {}
     for key, steps in by_field.items():
         if kinds.is_multi(key, names[key]):
-            out[key] = _set_intervals(key, names[key], created, steps, current)
+            out[key] = _set_intervals(key, names[key], created, steps, current, kinds.separator(key))
         else:
             out[key] = _single_intervals(key, names[key], created, steps)
     return out
+
+
+def _name(item: Mapping[str, Any], key: str) -> str:
+    """The field's name as the item gives it (a renamed field's later items carry the new name)."""
+    return str(item.get("field") or key)
 
 
 def _single_intervals(key: str, name: str, created: dt.datetime, steps) -> list[Interval]:
@@ -120,8 +133,8 @@ def _single_intervals(key: str, name: str, created: dt.datetime, steps) -> list[
     intervals = [Interval(key, name, created, _str(first.get("fromString")), _str(first.get("from")))]
     for change, items in steps:
         last = items[-1]
-        intervals.append(Interval(key, name, change.created, _str(last.get("toString")), _str(last.get("to")),
-                                  author=change.author, history_id=change.history_id))
+        intervals.append(Interval(key, _name(last, key), change.created, _str(last.get("toString")),
+                                  _str(last.get("to")), author=change.author, history_id=change.history_id))
     return _close(intervals)
 
 
@@ -129,19 +142,19 @@ Members = dict[str, "str | None"]  # element id -> display value (None: only the
 
 
 def _set_intervals(key: str, name: str, created: dt.datetime, steps,
-                   current: Mapping[str, Any] | None) -> list[Interval]:
+                   current: Mapping[str, Any] | None, separator: str = ",") -> list[Interval]:
     if key in ADD_REMOVE or name in ADD_REMOVE:
         sets = _replayed_sets(_current_set(current, key, name), steps)
     else:
-        separator = WHOLE_SET_SEPARATORS.get(key, ",")
         sets = [_whole(steps[0][1][0], "from", separator)]
         sets += [_whole(items[-1], "to", separator) for _, items in steps]
-    starts = [(created, None, None)] + [(c.created, c.author, c.history_id) for c, _ in steps]
+    starts = [(created, name, None, None)] + [(c.created, _name(items[-1], key), c.author, c.history_id)
+                                              for c, items in steps]
     intervals = []
-    for (start, author, history_id), members in zip(starts, sets):
+    for (start, shown_name, author, history_id), members in zip(starts, sets):
         ids = sorted(members)
         shown = sorted(v if v is not None else k for k, v in members.items())
-        intervals.append(Interval(key, name, start, ", ".join(shown) if shown else None,
+        intervals.append(Interval(key, shown_name, start, ", ".join(shown) if shown else None,
                                   ",".join(ids) if ids else None, shown, ids, author, history_id))
     return _close(intervals)
 

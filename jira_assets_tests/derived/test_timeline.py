@@ -197,3 +197,28 @@ def test_sprint_rows_in_at_start_added_removed_and_the_report():
     assert (report["committed_issues"], report["committed_points"], report["completed_issues"],
             report["completed_points"], report["added_issues"], report["removed_issues"],
             report["not_completed_issues"]) == (1, 3.0, 1, 5.0, 1, 1, 0)
+
+
+def test_custom_label_fields_are_space_separated_and_each_interval_has_the_name_it_was_written_with():
+    kinds = FieldKinds.from_catalogue([{"id": "customfield_10051", "name": "Tech tags", "schema": {
+        "type": "array", "items": "string", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:labels"}}])
+    changes = changes_of([
+        history(1, day(1), item("Tech tags", None, "ios", None, "ios kafka", field_id="customfield_10051")),
+        history(2, day(2), item("Tags", None, "ios kafka", None, "kafka", field_id="customfield_10051")),  # renamed
+    ])
+    intervals = field_history(CREATED, changes, kinds)["customfield_10051"]
+    assert [i.values for i in intervals] == [["ios"], ["ios", "kafka"], ["kafka"]]
+    assert [i.value for i in intervals] == ["ios", "ios, kafka", "kafka"]
+    assert [i.field for i in intervals] == ["Tech tags", "Tech tags", "Tags"]
+
+
+def test_an_issue_created_into_a_running_sprint_was_added_not_committed():
+    sprint = Sprint(12, 3, "PROJ Sprint 7", "active", day(10), day(24), None)
+    created = day(12)
+    statuses = field_history(created, changes_of([history(1, day(13), item("status", "1", "To Do", "6", "Done"))]),
+                             KINDS)["status"]
+    # The Sprint field and the estimate never changed: they hold their current values since the creation only.
+    issue = IssueTimes("5", None, {"12"}, None, 3.0, statuses)
+    row = sprint_issue_row(sprint, issue, {"6"}, day(20))
+    assert (row["in_at_start"], row["added"], row["removed"], row["in_at_end"]) == (False, True, False, True)
+    assert (row["estimate_at_start"], row["estimate_at_end"], row["done_at_end"]) == (None, 3.0, True)
