@@ -9,7 +9,7 @@ repo's dagster.yaml), at JIRA_RATE_LIMIT=100 (the throttle is not what is measur
 
 - `plain`: a full load, then `runs` times: `POST /__sim/advance` (`--update-issues` issues updated over 60 minutes),
   then `dagster asset materialize --select issue_search` from the repo root, as a person types it;
-- `maintained`: the same, and after every `--every`-th run `dagster job execute -f benchmarks/_maintained_defs.py
+- `maintained`: the same, and after every `--every`-th run `dagster job execute -m jira_assets.definitions
   -j jira_lake_maintenance` (the deployment's Definitions plus `maintenance_definitions`, as definitions.py will
   wire them).
 
@@ -113,7 +113,7 @@ def main() -> int:
             envs[arm] = {**user_env(root / arm, url, args.rate), "PYTHONPATH": str(REPO)}
             logs[arm] = root / arm / "commands.log"
         sync_cmd = [str(BIN / "dagster"), "asset", "materialize", "--select", TABLE]
-        maintain_cmd = [str(BIN / "dagster"), "job", "execute", "-f", str(REPO / "benchmarks" / "_maintained_defs.py"),
+        maintain_cmd = [str(BIN / "dagster"), "job", "execute", "-m", "jira_assets.definitions",
                         "-j", "jira_lake_maintenance", "-c"]
         series: dict[str, list[dict]] = {arm: [] for arm in ARMS}
         maintenance: list[dict] = []
@@ -171,7 +171,7 @@ def report(args, series: dict, maintenance: list[dict], same_rows: bool) -> str:
         f"Command: `.venv/bin/python {cmd}`  ",
         f"Machine: {machine_note()}", "",
         f"Each run: {args.update_issues} issues updated in the simulator, then `dagster asset materialize --select "
-        f"issue_search` (CLI, fresh process). Maintained arm: `dagster job execute -f benchmarks/_maintained_defs.py "
+        f"issue_search` (CLI, fresh process). Maintained arm: `dagster job execute -m jira_assets.definitions "
         f"-j jira_lake_maintenance` after every {args.every}th run, keeping {args.keep_runs:g} runs' worth of "
         "snapshots and orphans of any age (time compressed, see the script). Figures of the issue_search table; "
         "the maintained arm's are taken just before its maintenance, the peak of its cycle.", "",

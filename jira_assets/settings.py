@@ -58,9 +58,24 @@ def auth_kind(value: str | None) -> str:
     return kind
 
 
-def jira_connection_problems(env: Mapping[str, str] | None = None) -> list[str]:
-    """The Jira site, the credentials of the kind JIRA_AUTH names, and the rate limit."""
+def jira_connection_problems(env: Mapping[str, str] | None = None,
+                             secret_names: Mapping[str, str] | None = None) -> list[str]:
+    """The Jira site, the credentials of the kind JIRA_AUTH names, and the rate limit. `secret_names` maps the
+    credential's standard variables (JIRA_EMAIL, JIRA_API_TOKEN, JIRA_OAUTH_CLIENT_ID, JIRA_OAUTH_CLIENT_SECRET) to
+    the ones a site configured instead; problems then name the site's own variables."""
     env = os.environ if env is None else env
+    if secret_names:
+        env = {**env, **{standard: env[own] for standard, own in secret_names.items() if own in env}}
+        for standard, own in secret_names.items():
+            if own not in env and standard in env:
+                env = {k: v for k, v in env.items() if k != standard}
+    problems = _connection_problems(env)
+    for standard, own in (secret_names or {}).items():
+        problems = [p.replace(standard, own) for p in problems]
+    return problems
+
+
+def _connection_problems(env: Mapping[str, str]) -> list[str]:
     problems: list[str] = []
     try:
         kind = auth_kind(env.get(AUTH_ENV))

@@ -101,7 +101,7 @@ def build_asset(spec: EndpointSpec, enabled: Iterable[str], site: SiteNames = ON
                 now = datetime.now(timezone.utc)
                 rows_of = jira.site_name
                 ctx = SyncContext(spec, lake.reader().for_site(rows_of), RunOptions.from_tags(context.run.tags), now,
-                                  rows_of)
+                                  rows_of, jira.settings_env())
                 progress = SyncProgress()
                 # Scoped to the run: its first request goes alone, and a refusal of the credentials ends every step.
                 try:

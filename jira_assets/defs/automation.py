@@ -200,7 +200,7 @@ def build_change_sensor(job: UnresolvedAssetJobDefinition, in_flight_jobs: Seque
         # Strictly newer minutes than the lake's newest change: nothing the lake holds can match, so any count
         # means Jira has changes the lake lacks (a change in that same last minute waits for the next one).
         since = floor_minute(high_water) + timedelta(minutes=1)
-        jql = f"({scope_jql(IncrementalSettings.from_env())}) AND updated >= {epoch_ms(since)}"
+        jql = f"({scope_jql(IncrementalSettings.from_env(jira.settings_env()))}) AND updated >= {epoch_ms(since)}"
         count = jira.approximate_count(jql, endpoint="change_sensor")
         context.update_cursor(json.dumps({
             "high_water": high_water.isoformat(), "since": since.isoformat(), "count": count,

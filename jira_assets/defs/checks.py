@@ -239,7 +239,7 @@ def check_issue_count(writer: LakeReader, jira: JiraResource, name: str,
     if not writer.table_exists(name):
         return _missing_table(name)
     created = writer.read_table(name, ["created"], types={"created": "timestamptz"}).column("created")
-    base = scope_jql(IncrementalSettings.from_env())
+    base = scope_jql(IncrementalSettings.from_env(jira.settings_env()))
     newest: datetime | None = pc.max(created).as_py() if len(created) else None
     if newest is None:
         jql, lake_rows = base, len(created)

@@ -3,6 +3,7 @@ sensors that keep them fresh, the Jira resource and the Iceberg IO manager."""
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from jira_assets.defs.assets import build_assets
 from jira_assets.defs.automation import LANE_TAG, automation_definitions
 from jira_assets.defs.checks import parse_tolerance
 from jira_assets.defs.io_manager import IcebergIOManager
+from jira_assets.defs.maintenance import maintenance_definitions
 from jira_assets.defs.resources import JiraResource
 from jira_assets.defs.site import SiteNames
 from jira_assets.defs.snowflake import snowflake_sync_from_env
@@ -28,10 +30,12 @@ SYNC_ALL_JOB = "jira_sync_all"
 
 @dataclass(frozen=True)
 class SiteDefinition:
-    """One Jira site of a deployment: its credentials and site, and the lake its tables go to."""
+    """One Jira site of a deployment: its credentials and site, the lake its tables go to, and the names its
+    definitions take (None: plain names for a deployment's only site, the site's prefix when there are several)."""
 
     jira: JiraResource
     lake: IcebergIOManager
+    naming: SiteNames | None = None
 
 
 def build_definitions(names: Iterable[str] | None = None, sites: Sequence[SiteDefinition] | None = None) -> Definitions:
@@ -42,8 +46,9 @@ def build_definitions(names: Iterable[str] | None = None, sites: Sequence[SiteDe
     if sites is None:
         # With JIRA_ASSETS_SNOWFLAKE_MODE=object-store, every commit is followed by ALTER ICEBERG TABLE ... REFRESH.
         sites = [SiteDefinition(JiraResource.from_env(), IcebergIOManager(snowflake=snowflake_sync_from_env()))]
-    prefixes = [SiteNames() if len(sites) == 1 else SiteNames(site.jira.site_name) for site in sites]
-    duplicate = sorted({p.prefix for p in prefixes if prefixes.count(p) > 1 and p.prefix})
+    prefixes = [site.naming if site.naming is not None
+                else SiteNames() if len(sites) == 1 else SiteNames(site.jira.site_name) for site in sites]
+    duplicate = sorted({p.prefix or "(unprefixed)" for p in prefixes if prefixes.count(p) > 1})
     if duplicate:
         raise ValueError(f"two sites are both named {duplicate[0]!r}: give each its own site name")
     assets, jobs, schedules, sensors, resources = [], [], [], [], {}
@@ -62,6 +67,9 @@ def build_definitions(names: Iterable[str] | None = None, sites: Sequence[SiteDe
         sensors += automation["sensors"]
         resources[naming.jira_key] = site.jira
         resources[naming.lake_key] = site.lake
+    maintenance = maintenance_definitions(names, prefixes)
+    jobs += maintenance["jobs"]
+    schedules += maintenance["schedules"]
     return Definitions(executor=step_executor(), assets=assets, jobs=jobs, schedules=schedules, sensors=sensors,
                        resources=resources)
 
@@ -74,9 +82,15 @@ def step_executor():
     """Dagster's multiprocess executor, each step a process forked from a server that has already imported this
     code location (a fresh interpreter costs seconds of imports per step), several steps at once: the machine-wide
     throttle, not the executor, bounds the requests, so while one step commits others keep it busy."""
+    return _multiprocess(env_number(MAX_CONCURRENT_ENV, DEFAULT_MAX_CONCURRENT, kind=int, minimum=1,
+                                    what="a whole number of steps"))
+
+
+@functools.cache
+def _multiprocess(max_concurrent: int):
+    # One object per setting: Definitions.merge accepts several instances' executors only when they are the same.
     return multiprocess_executor.configured({
-        "max_concurrent": env_number(MAX_CONCURRENT_ENV, DEFAULT_MAX_CONCURRENT, kind=int, minimum=1,
-                                     what="a whole number of steps"),
+        "max_concurrent": max_concurrent,
         "start_method": {"forkserver": {"preload_modules": ["jira_assets.defs.step_preload"]}},
     })
 
@@ -94,12 +108,14 @@ def definitions_from_env() -> Definitions:
     """The deployment's Definitions from the environment. Bad settings raise one SettingsError listing each of them;
     from a terminal command (`dagster asset materialize`, `dagster definitions validate`) they are printed as those
     lines alone and the command exits with status 2, instead of a traceback."""
-    problems = settings_problems()
-    if not problems:
-        try:
-            return build_definitions()
-        except ValueError as err:  # freshness, schedule and sensor settings are read as the definitions are built
-            problems = [str(err).rstrip(".")]
+    from jira_assets.component import JiraComponent  # the component builds on this module
+
+    try:
+        return JiraComponent.from_env().definitions()
+    except SettingsError as err:
+        problems = err.problems
+    except ValueError as err:  # freshness, schedule and sensor settings are read as the definitions are built
+        problems = [str(err).rstrip(".")]
     error = SettingsError(problems)
     if _loaded_by_a_terminal_command():
         sys.stderr.write("".join(f"jira-assets: {line}\n" for line in problems))

@@ -9,6 +9,7 @@ Configuration (environment, read by `JiraResource.from_env()`; README "Configura
     JIRA_CLOUD_ID    optional: the site's cloudId (scoped-token, oauth); unset, it is looked up from the site
     JIRA_GATEWAY_URL / JIRA_OAUTH_TOKEN_URL          optional: the API gateway / token endpoint (proxy, simulator)
     JIRA_RATE_LIMIT  optional: requests/second for the whole machine, default 5
+    JIRA_JQL_FILTER, JIRA_START_DATE, JIRA_CUSTOM_FIELDS, JIRA_FLOW_*   what to sync; a site may set its own
     JIRA_THROTTLE_DB / JIRA_THROTTLE_REDIS_URL  where the shared throttle lives (see jira_assets.jira.throttle)
 
 Secrets (the API token, the client secret) are configured through `EnvVar`, so Dagster's UI shows the variable's
@@ -103,6 +104,16 @@ class JiraResource(ConfigurableResource):
         description="Requests/second for every process on this machine together. Unset: env JIRA_RATE_LIMIT "
         "at run time, else 5.",
     )
+    jql_filter: str | None = Field(
+        default=None, description="Restricts issues and their children to a JQL clause. Unset: env JIRA_JQL_FILTER.")
+    start_date: str | None = Field(
+        default=None, description="yyyy-mm-dd: only issues updated on or after it. Unset: env JIRA_START_DATE.")
+    custom_fields: str | None = Field(
+        default=None, description="Which custom fields get typed columns on issue_search (used, all, none, ids or "
+        "names, -<id or name>). Unset: env JIRA_CUSTOM_FIELDS.")
+    flow_commitment: str | None = Field(
+        default=None, description="issue_flow's commitment stage. Unset: env JIRA_FLOW_COMMITMENT.")
+    flow_done: str | None = Field(default=None, description="issue_flow's done stage. Unset: env JIRA_FLOW_DONE.")
     timeout_seconds: float = Field(default=30.0, description="Read/write timeout per request, seconds.")
     connect_timeout_seconds: float = Field(default=10.0, description="Connect timeout per request, seconds.")
     max_attempts: int = Field(default=6, description="Attempts per request, the first included (retries = n - 1).")
@@ -159,6 +170,13 @@ class JiraResource(ConfigurableResource):
         """The validated site URL: where classic-token requests go, and what names the tenant for the throttle and
         the cloudId lookup. Raises SiteConfigError with what to set."""
         return resolve_base_url(self.subdomain, self.base_url)
+
+    def settings_env(self) -> dict[str, str]:
+        """The settings the sync reads for this site: the environment, overlaid with what the site sets itself."""
+        own = {"JIRA_JQL_FILTER": self.jql_filter, "JIRA_START_DATE": self.start_date,
+               "JIRA_CUSTOM_FIELDS": self.custom_fields, "JIRA_FLOW_COMMITMENT": self.flow_commitment,
+               "JIRA_FLOW_DONE": self.flow_done}
+        return {**os.environ, **{name: value for name, value in own.items() if value is not None}}
 
     def credential(self) -> Credential:
         """The credential of the kind `auth` names (ValueError, naming the setting, when it is unusable)."""

@@ -114,8 +114,8 @@ class IssueHistoryTable(SyncStrategy):
     def requires(self) -> tuple[str, ...]:
         return (self.issues, self.changelog)
 
-    def settings(self) -> Any:
-        """The settings the rows are computed with (read once per run), or None."""
+    def settings(self, ctx: SyncContext) -> Any:
+        """The settings the rows are computed with (read once per run from the site's settings), or None."""
         return None
 
     def settings_fingerprint(self, settings: Any) -> str:
@@ -137,7 +137,7 @@ class IssueHistoryTable(SyncStrategy):
                    if bound is None or (parse_instant(p.get(keys.SYNCED_AT)) or bound) <= bound]
         own = parse_instant(lake.last_committed_property(spec.name, keys.PARENT_WATERMARK))
         changes = parent_changes(commits, own)
-        settings = self.settings()
+        settings = self.settings(ctx)
         fingerprint = self.settings_fingerprint(settings)
         full = (changes.full or ctx.options.full_refresh or not lake.table_exists(spec.name)
                 or (fingerprint and lake.last_committed_property(spec.name, keys.SETTINGS) != fingerprint))
@@ -287,8 +287,8 @@ class FlowMetrics(IssueHistoryTable):
     name = "derived_flow_metrics"
     checks = (ROW_PER_ISSUE_CHECK,)
 
-    def settings(self) -> FlowStages:
-        return FlowStages.from_env()
+    def settings(self, ctx: SyncContext) -> FlowStages:
+        return FlowStages.from_env(ctx.env)
 
     def settings_fingerprint(self, settings: FlowStages) -> str:
         return settings.fingerprint

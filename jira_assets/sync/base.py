@@ -9,6 +9,7 @@ fetches, how it is committed (replace or merge, deletes) and which cursors and m
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -70,6 +71,8 @@ class SyncContext:
     options: RunOptions
     synced_at: dt.datetime
     site: str = DEFAULT_SITE  # the name its rows carry in the `site` column
+    # The site's settings (README "Configuration"): the environment, overlaid with what the site configures itself.
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
 
 
 @dataclass

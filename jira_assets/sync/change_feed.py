@@ -32,7 +32,7 @@ class WorklogChangeFeed(SyncStrategy):
 
     def plan(self, ctx: SyncContext) -> SyncPlan:
         spec, lake, synced_at = ctx.spec, ctx.lake, ctx.synced_at
-        settings = IncrementalSettings.from_env()
+        settings = IncrementalSettings.from_env(ctx.env)
         full = ctx.options.full_refresh or not lake.table_exists(spec.name)
         census = not full and census_due(ctx, settings)
         overlap_ms = settings.overlap_minutes * 60_000

@@ -34,7 +34,7 @@ class FullRefresh(SyncStrategy):
     def plan(self, ctx: SyncContext) -> SyncPlan:
         spec = ctx.spec
         if self.issue_scope:
-            settings = IncrementalSettings.from_env()
+            settings = IncrementalSettings.from_env(ctx.env)
             if settings.jql_filter or settings.start_date:
                 spec = replace(spec, fetch=replace(spec.fetch, params={**spec.fetch.params,
                                                                        "jql": scope_jql(settings)}))

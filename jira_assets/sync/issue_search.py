@@ -49,7 +49,7 @@ class IssueSearchCursor(SyncStrategy):
 
     def plan(self, ctx: SyncContext) -> SyncPlan:
         spec, lake, synced_at = ctx.spec, ctx.lake, ctx.synced_at
-        settings = IncrementalSettings.from_env()
+        settings = IncrementalSettings.from_env(ctx.env)
         previous = parse_instant(lake.last_committed_property(spec.name, keys.CURSOR_UPDATED))
         full = (
             ctx.options.full_refresh or previous is None or not lake.table_exists(spec.name)
@@ -158,7 +158,7 @@ class IssueSearchCursor(SyncStrategy):
         if any((f.get("schema") or {}).get("custom") == EPIC_LINK for f in rows) and lake.table_exists(spec.name):
             stored = lake.read_table(spec.name, ["id", "key"])
             keys_to_ids = dict(zip(map(str, stored.column("key").to_pylist()), map(str, stored.column("id").to_pylist())))
-        return plan_columns(rows, lake.column_docs(spec.name), reserved, FieldSelection.from_env(), keys_to_ids,
+        return plan_columns(rows, lake.column_docs(spec.name), reserved, FieldSelection.from_env(ctx.env), keys_to_ids,
                             site=ctx.site, existing_types=lake.column_types(spec.name))
 
     def _holding(self, ctx: SyncContext, field_ids: set[str]):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -26,8 +27,9 @@ class IncrementalSettings:
     census_every_hours: float = 24.0
 
     @classmethod
-    def from_env(cls) -> IncrementalSettings:
-        start = os.environ.get("JIRA_START_DATE", "").strip()
+    def from_env(cls, env: Mapping[str, str] | None = None) -> IncrementalSettings:
+        env = os.environ if env is None else env
+        start = env.get("JIRA_START_DATE", "").strip()
         if start:
             try:
                 datetime.strptime(start, "%Y-%m-%d")
@@ -36,11 +38,12 @@ class IncrementalSettings:
         return cls(
             # A filter copied from Jira often ends in ORDER BY, which cannot stand inside the parentheses the filter
             # is put in; the sync orders the issues itself.
-            jql_filter=without_order_by(os.environ.get("JIRA_JQL_FILTER", "")),
+            jql_filter=without_order_by(env.get("JIRA_JQL_FILTER", "")),
             start_date=start,
-            overlap_minutes=env_number("JIRA_OVERLAP_MINUTES", 5, kind=int, what="a whole number of minutes"),
-            holdback_minutes=env_number("JIRA_HOLDBACK_MINUTES", 1, kind=int, what="a whole number of minutes"),
-            census_every_hours=env_number("JIRA_CENSUS_EVERY_HOURS", 24.0, what="a number of hours"),
+            overlap_minutes=env_number("JIRA_OVERLAP_MINUTES", 5, kind=int, what="a whole number of minutes", env=env),
+            holdback_minutes=env_number("JIRA_HOLDBACK_MINUTES", 1, kind=int, what="a whole number of minutes",
+                                        env=env),
+            census_every_hours=env_number("JIRA_CENSUS_EVERY_HOURS", 24.0, what="a number of hours", env=env),
         )
 
     @property

@@ -35,6 +35,7 @@ from jira_assets.defs.automation import (
 from jira_assets.defs.checks import check_keys
 from jira_assets.defs.freshness import freshness_policy_for, parse_duration, parse_freshness
 from jira_assets.defs.io_manager import IcebergIOManager
+from jira_assets.defs.maintenance import MAINTENANCE_SCHEDULE
 from jira_assets.defs.resources import JiraResource
 from jira_assets.endpoints import BY_NAME, DEFAULT_ENABLED
 from jira_assets.sync.base import CENSUS_TAG
@@ -254,7 +255,7 @@ def test_project_definitions_carry_the_automation(tmp_path):
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
-    assert lines[0] == str(sorted([CENSUS_SCHEDULE, DAILY_SCHEDULE, INCREMENTAL_SCHEDULE]))
+    assert lines[0] == str(sorted([CENSUS_SCHEDULE, DAILY_SCHEDULE, INCREMENTAL_SCHEDULE, MAINTENANCE_SCHEDULE]))
     assert lines[1] == str(sorted([CHANGE_SENSOR, FRESHNESS_SENSOR]))
     assert lines[2] == str(len(DEFAULT_ENABLED))
     assert lines[3] == str(EXPECTED_CHECKS)

@@ -3,6 +3,7 @@
 import urllib.request
 
 from _automation_fixtures import graphql, project_env, running_webserver
+from jira_assets.defs.maintenance import MAINTENANCE_SCHEDULE
 from jira_assets.defs.checks import COUNT_CHECK, DROP_CHECK, PARENT_CHECK, PRIMARY_KEY_CHECK
 from jira_assets.defs.automation import (
     CENSUS_JOB,
@@ -85,7 +86,8 @@ def test_webserver_shows_assets_groups_freshness_checks_schedules_and_sensors(tm
     (repo,) = data["repositoriesOrError"]["nodes"]
     assert {INCREMENTAL_JOB, DAILY_JOB, CENSUS_JOB} <= {j["name"] for j in repo["jobs"]}
     schedules = {s["name"]: s for s in repo["schedules"]}
-    assert set(schedules) == {INCREMENTAL_SCHEDULE, DAILY_SCHEDULE, CENSUS_SCHEDULE}
+    assert set(schedules) == {INCREMENTAL_SCHEDULE, DAILY_SCHEDULE, CENSUS_SCHEDULE, MAINTENANCE_SCHEDULE}
+    assert schedules[MAINTENANCE_SCHEDULE]["cronSchedule"] == "45 4 * * *"
     assert schedules[INCREMENTAL_SCHEDULE]["cronSchedule"] == "0 * * * *"
     assert schedules[DAILY_SCHEDULE]["cronSchedule"] == "0 2 * * *"
     assert schedules[CENSUS_SCHEDULE]["cronSchedule"] == "30 3 * * *"
