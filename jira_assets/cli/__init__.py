@@ -17,7 +17,10 @@ def main(argv: list[str] | None = None) -> int:
     dev = sub.add_parser("dev", help="start the simulator and `dagster dev` on this project")
     dev.add_argument("--scale", default="demo", choices=["demo", "standard", "large"])
     dev.add_argument("--port", default="3000")
-    sub.add_parser("check", help="validate the JIRA_* credentials and report which endpoints they can read")
+    check = sub.add_parser("check", help="validate the JIRA_* credentials (or every site of the component's "
+                           "defs.yaml files) and report which endpoints they can read")
+    check.add_argument("--defs", action="append", default=[], metavar="DEFS_YAML",
+                       help="a jira_assets.JiraComponent defs.yaml: check each of its sites (repeatable)")
     sub.add_parser("endpoints", help="list the endpoint catalogue")
     sub.add_parser("snowflake-sql", help="print the Snowflake setup SQL (--mode horizon|rest|object-store)",
                    add_help=False)
@@ -69,7 +72,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from jira_assets.cli.check import run_check
 
-    return run_check()
+    return run_check(args.defs)
 
 
 if __name__ == "__main__":

@@ -133,7 +133,9 @@ def _need(spec: EndpointSpec) -> str:
     return spec.needs or ("Jira admin rights" if spec.admin_only else "a permission or product")
 
 
-def run_check() -> int:
+def run_check(defs_files: list[str] | None = None) -> int:
+    if defs_files:
+        return _check_component_sites(defs_files)
     from jira_assets.defs.definitions import settings_problems
 
     problems = settings_problems()
@@ -143,3 +145,31 @@ def run_check() -> int:
         return 1
     resource = JiraResource.from_env().process_config_and_initialize()  # resolves the EnvVars
     return asyncio.run(_check(resource, enabled_endpoints()))
+
+
+def _check_component_sites(defs_files: list[str]) -> int:
+    """Every site of every given component instance, one after the other; the worst exit status wins."""
+    import yaml
+
+    from jira_assets.component import JiraComponent
+
+    worst = 0
+    for path in defs_files:
+        try:
+            document = yaml.safe_load(open(path, encoding="utf-8"))
+            component = JiraComponent.model_validate((document or {}).get("attributes") or {})
+        except (OSError, yaml.YAMLError, ValueError) as err:
+            print(f"FAILED: {path}: {str(err).splitlines()[0]}", file=sys.stderr)
+            worst = max(worst, 1)
+            continue
+        names = component.endpoint_names()
+        for site in component.sites:
+            print(f"== {path}: site {site.name}")
+            problems = site.problems()
+            if problems:
+                for line in problems:
+                    print(f"FAILED: site {site.name}: {line}", file=sys.stderr)
+                worst = max(worst, 1)
+                continue
+            worst = max(worst, asyncio.run(_check(site.resource().process_config_and_initialize(), names)))
+    return worst

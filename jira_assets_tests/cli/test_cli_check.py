@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from _simulator import EMAIL, TOKEN, start_simulator
+from _simulator import EMAIL, TOKEN, sim, start_simulator  # noqa: F401  (sim: the module's simulator)
 from _sync import sync
 
 from jira_assets.selection import enabled_endpoints
@@ -60,3 +60,34 @@ def test_endpoint_selection_words():
         assert "board_configuration" in str(err) and "boards" in str(err)
     else:
         raise AssertionError("a child without its parent must be refused")
+
+
+def test_check_reads_every_site_of_a_component_defs_yaml(sim, tmp_path):
+    """`jira-assets check --defs defs.yaml`: each site with its own credential variables; one whose token variable
+    is unset fails with a line naming it, the readable one is checked against Jira, and the exit status says so."""
+    from _cli import BIN, REPO, project_env
+
+    url, _ = sim
+    defs = tmp_path / "defs.yaml"
+    defs.write_text(f"""type: jira_assets.JiraComponent
+attributes:
+  sites:
+    - name: emea
+      base_url: {url}
+      email_env: EMEA_EMAIL
+      api_token_env: EMEA_TOKEN
+    - name: apac
+      base_url: {url}
+      email_env: APAC_EMAIL
+      api_token_env: APAC_TOKEN
+  include: users_search
+""")
+    env = project_env(tmp_path, EMEA_EMAIL="demo@example.com", EMEA_TOKEN="demo-token",
+                      APAC_EMAIL="demo@example.com", JIRA_API_TOKEN="demo-token")
+    proc = subprocess.run([str(BIN / "jira-assets"), "check", "--defs", str(defs)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "== " in proc.stdout and "site emea" in proc.stdout and "site apac" in proc.stdout
+    assert "All enabled endpoints are readable." in proc.stdout  # emea
+    assert "FAILED: site apac: APAC_TOKEN is not set" in proc.stderr  # not JIRA_API_TOKEN, which is set
+    assert "demo-token" not in proc.stdout + proc.stderr
