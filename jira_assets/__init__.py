@@ -7,7 +7,7 @@ __all__ = ["JiraComponent"]
 
 def __getattr__(name: str):
     if name == "JiraComponent":
-        from jira_assets.component import JiraComponent
+        from jira_assets.defs.component import JiraComponent
 
         return JiraComponent
     raise AttributeError(f"module 'jira_assets' has no attribute {name!r}")

@@ -151,7 +151,7 @@ def _check_component_sites(defs_files: list[str]) -> int:
     """Every site of every given component instance, one after the other; the worst exit status wins."""
     import yaml
 
-    from jira_assets.component import JiraComponent
+    from jira_assets.defs.component import JiraComponent
 
     worst = 0
     for path in defs_files:

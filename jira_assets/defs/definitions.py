@@ -4,10 +4,8 @@ sensors that keep them fresh, the Jira resource and the Iceberg IO manager."""
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from dagster import AssetSelection, Definitions, define_asset_job, multiprocess_executor
 
@@ -22,7 +20,7 @@ from jira_assets.defs.site import SiteNames
 from jira_assets.defs.snowflake import snowflake_sync_from_env
 from jira_assets.env import env_number
 from jira_assets.selection import enabled_endpoints
-from jira_assets.settings import SettingsError, collect, jira_connection_problems
+from jira_assets.settings import collect, jira_connection_problems
 from jira_assets.sync.scope import IncrementalSettings
 
 SYNC_ALL_JOB = "jira_sync_all"
@@ -102,29 +100,3 @@ def settings_problems() -> list[str]:
                  snowflake_sync_from_env, step_executor):
         problems += collect(read)
     return problems
-
-
-def definitions_from_env() -> Definitions:
-    """The deployment's Definitions from the environment. Bad settings raise one SettingsError listing each of them;
-    from a terminal command (`dagster asset materialize`, `dagster definitions validate`) they are printed as those
-    lines alone and the command exits with status 2, instead of a traceback."""
-    from jira_assets.component import JiraComponent  # the component builds on this module
-
-    try:
-        return JiraComponent.from_env().definitions()
-    except SettingsError as err:
-        problems = err.problems
-    except ValueError as err:  # freshness, schedule and sensor settings are read as the definitions are built
-        problems = [str(err).rstrip(".")]
-    error = SettingsError(problems)
-    if _loaded_by_a_terminal_command():
-        sys.stderr.write("".join(f"jira-assets: {line}\n" for line in problems))
-        raise SystemExit(2)
-    raise error
-
-
-def _loaded_by_a_terminal_command() -> bool:
-    """True inside `dagster asset|job|definitions ...` (the code location loads in that process, once); False in
-    servers (webserver, daemon, code servers), which show the error in the UI instead of exiting."""
-    argv = sys.argv
-    return Path(argv[0]).name in ("dagster", "dg") and len(argv) > 1 and argv[1] in ("asset", "job", "definitions")

@@ -9,7 +9,7 @@ import dagster._core.storage.runs.sqlite  # noqa: F401
 import dagster._core.storage.schedules.sqlite  # noqa: F401
 import dagster._core.storage.sqlite_storage  # noqa: F401
 
-import jira_assets.component  # noqa: F401
+import jira_assets.defs.component  # noqa: F401
 import jira_assets.sync.run  # noqa: F401
 import jira_assets.lake.writer  # noqa: F401
 import jira_assets.derived.history  # noqa: F401
