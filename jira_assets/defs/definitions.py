@@ -36,14 +36,11 @@ class SiteDefinition:
     naming: SiteNames | None = None
 
 
-def build_definitions(names: Iterable[str] | None = None, sites: Sequence[SiteDefinition] | None = None) -> Definitions:
-    """Every enabled endpoint of every site as an asset, with the jobs, schedules and sensors. One site (the default:
-    from the environment) keeps the plain names; several get one prefix each (defs/site.py), their own resources,
-    jobs, schedules, sensors and issues lane, so a failing site fails only its own assets."""
-    names = list(enabled_endpoints() if names is None else names)
-    if sites is None:
-        # With JIRA_ASSETS_SNOWFLAKE_MODE=object-store, every commit is followed by ALTER ICEBERG TABLE ... REFRESH.
-        sites = [SiteDefinition(JiraResource.from_env(), IcebergIOManager(snowflake=snowflake_sync_from_env()))]
+def build_definitions(names: Iterable[str], sites: Sequence[SiteDefinition]) -> Definitions:
+    """Every enabled endpoint of every site as an asset, with the jobs, schedules and sensors (the component's
+    instances call this). One site keeps the plain names; several get one prefix each (defs/site.py), their own
+    resources, jobs, schedules, sensors and issues lane, so a failing site fails only its own assets."""
+    names = list(names)
     prefixes = [site.naming if site.naming is not None
                 else SiteNames() if len(sites) == 1 else SiteNames(site.jira.site_name) for site in sites]
     duplicate = sorted({p.prefix or "(unprefixed)" for p in prefixes if prefixes.count(p) > 1})
