@@ -25,7 +25,7 @@ from jira_assets.derived.timeline import ADD_REMOVE, Change, FieldKinds, Interva
 from jira_assets.jira.custom_fields import SPRINT
 from jira_assets.lake.arrow import RAW_COLUMN, SYNCED_AT_COLUMN
 from jira_assets.sync import summary as keys
-from jira_assets.sync.base import InputMissing, LakeView, SyncContext, SyncPlan, SyncStrategy
+from jira_assets.sync.base import LakeView, SyncContext, SyncPlan, SyncStrategy
 from jira_assets.sync.custom_columns import field_rows_from, site_columns
 from jira_assets.sync.follow_parent import parent_changes
 from jira_assets.sync.scope import parse_instant
@@ -112,7 +112,9 @@ class IssueHistoryTable(SyncStrategy):
 
     @property
     def requires(self) -> tuple[str, ...]:
-        return (self.issues, self.changelog)
+        # Without the field catalogue and the statuses the rows would differ (a list field's empty value, a
+        # status's category), and an incremental run would never correct them.
+        return (self.issues, self.changelog, self.field_catalogue, self.statuses)
 
     def settings(self, ctx: SyncContext) -> Any:
         """The settings the rows are computed with (read once per run from the site's settings), or None."""
@@ -127,10 +129,7 @@ class IssueHistoryTable(SyncStrategy):
 
     def plan(self, ctx: SyncContext) -> SyncPlan:
         spec, lake = ctx.spec, ctx.lake
-        for table in (self.issues, self.changelog):
-            if not lake.table_exists(table):
-                raise InputMissing(f"{spec.name} is computed from {table}, which has never been synced: "
-                                   f"materialize {table} first (or issue_search+)")
+        self.check_inputs(ctx)
         # Never past the issue_search commit whose changelogs are in the lake.
         bound = parse_instant(lake.last_committed_property(self.changelog, keys.PARENT_WATERMARK))
         commits = [p for p in lake.commit_properties(self.issues)

@@ -21,7 +21,7 @@ from jira_assets.derived.timeline import Interval
 from jira_assets.jira.custom_fields import SPRINT
 from jira_assets.lake.arrow import RAW_COLUMN
 from jira_assets.sync import summary as keys
-from jira_assets.sync.base import InputMissing, LakeView, SyncContext, SyncPlan, SyncStrategy
+from jira_assets.sync.base import LakeView, SyncContext, SyncPlan, SyncStrategy
 from jira_assets.sync.custom_columns import field_rows_from
 
 STARTED = ("active", "closed")
@@ -134,10 +134,7 @@ class SprintIssueHistory(SyncStrategy):
 
     def plan(self, ctx: SyncContext) -> SyncPlan:
         lake = ctx.lake
-        for table in self.requires:
-            if not lake.table_exists(table):
-                raise InputMissing(f"{ctx.spec.name} is computed from {table}, which has never been built: "
-                                   f"materialize {table} first")
+        self.check_inputs(ctx)
         sprints = started_sprints(lake, self.sprints)
         rules = board_rules(lake, self.configuration, self.statuses, self.field_catalogue)
         sprint_field = sprint_field_id(lake, self.field_catalogue)
@@ -273,10 +270,7 @@ class SprintReport(SyncStrategy):
 
     def plan(self, ctx: SyncContext) -> SyncPlan:
         lake = ctx.lake
-        for table in self.requires:
-            if not lake.table_exists(table):
-                raise InputMissing(f"{ctx.spec.name} is computed from {table}, which has never been built: "
-                                   f"materialize {table} first")
+        self.check_inputs(ctx)
         sprints = started_sprints(lake, self.sprints)
         rows = lake.read_table(self.sprint_issues, ["sprint_id", "in_at_start", "added", "removed", "in_at_end",
                                                     "estimate_at_start", "estimate_at_end", "done_at_end"],

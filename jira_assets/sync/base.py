@@ -124,5 +124,13 @@ class SyncStrategy:
     def plan(self, ctx: SyncContext) -> SyncPlan:
         raise NotImplementedError
 
+    def check_inputs(self, ctx: SyncContext) -> None:
+        """Raises InputMissing naming every table of `requires` the lake has never built."""
+        missing = " and ".join(t for t in self.requires if not ctx.lake.table_exists(t))
+        if missing:
+            raise InputMissing(f"{ctx.spec.name} is computed from {missing}, which "
+                               f"{'have' if ' and ' in missing else 'has'} never been built: "
+                               f"materialize {missing} first")
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

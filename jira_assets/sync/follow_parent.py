@@ -172,7 +172,14 @@ class FollowParentCommits(SyncStrategy):
     def reads(self) -> tuple[str, ...]:
         return tuple(sorted({f.catalogue for f in (self.full, self.changed) if getattr(f, "catalogue", "")}))
 
+    @property
+    def requires(self) -> tuple[str, ...]:
+        # Without the field catalogue a custom field's list cannot be found, and the changed parents of later
+        # incremental runs would never bring back the rows of the others.
+        return self.reads
+
     def plan(self, ctx: SyncContext) -> SyncPlan:
+        self.check_inputs(ctx)
         spec, lake = ctx.spec, ctx.lake
         link = spec.parent
         watermark = parse_instant(lake.last_committed_property(spec.name, keys.PARENT_WATERMARK))

@@ -100,7 +100,7 @@ def test_a_fresh_dg_project_scaffolds_lists_and_materializes_the_component(tmp_p
             sorted(s["name"] for s in listing["sensors"])))
         assert TOKEN not in defs.stdout + defs.stderr
 
-        # A fresh lake: sprint_issue_history also reads board_sprints, so the boards come along the first time.
+        # A fresh lake: the boards come along the first time (the rest of issue_search+ waits for what it reads).
         for selection in ('+key:"board_sprints" or key:"issue_search"+', "issue_search+"):
             launched = _dg(root, env, "launch", "--assets", selection)
             assert launched.returncode == 0, launched.stdout[-4000:] + launched.stderr[-4000:]
