@@ -93,7 +93,7 @@ def graphql(base: str, query: str, variables: dict | None = None) -> dict:
 
 
 ASSETS_QUERY = """{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name }
-  assetNodes { assetKey { path } assetChecksOrError { ... on AssetChecks { checks { name } } } } } } } }"""
+  assetNodes { assetKey { path } dependedByKeys { path } assetChecksOrError { ... on AssetChecks { checks { name } } } } } } } }"""
 LAUNCH = """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename
   ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } ... on InvalidSubsetError { message }
   ... on RunConfigValidationInvalid { errors { message } } } }"""
@@ -131,9 +131,9 @@ class UI:
         """Launch as the UI's Materialize button does and wait for the run's end; seconds from launch to end."""
         nodes = self.repo["assetNodes"]
         names = [n["assetKey"]["path"][-1] for n in nodes]
-        if select != "*":
-            root = select.rstrip("+")
-            names = [root, *[n for n in names if n.startswith(("issue_changelog", "issue_comments", "issue_worklog"))]]
+        if select != "*":  # `<asset>+`: the asset and the assets built directly from it, as the CLI reads it
+            root = next(n for n in nodes if n["assetKey"]["path"][-1] == select.rstrip("+"))
+            names = [root["assetKey"]["path"][-1], *[k["path"][-1] for k in root["dependedByKeys"]]]
         chosen = [n for n in nodes if n["assetKey"]["path"][-1] in names]
         params = {
             "selector": {"repositoryLocationName": self.repo["location"]["name"], "repositoryName": self.repo["name"],
