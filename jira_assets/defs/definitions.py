@@ -13,7 +13,7 @@ from jira_assets.derived.flow import FlowStages
 from jira_assets.defs.assets import build_assets
 from jira_assets.defs.automation import LANE_TAG, automation_definitions
 from jira_assets.defs.checks import parse_tolerance
-from jira_assets.defs.io_manager import IcebergIOManager
+from jira_assets.defs.io_manager import IcebergIOManager, metadata_versions_from_env
 from jira_assets.defs.maintenance import maintenance_definitions
 from jira_assets.defs.resources import JiraResource
 from jira_assets.defs.site import SiteNames
@@ -94,6 +94,6 @@ def settings_problems() -> list[str]:
     """One line per unusable setting of the deployment (README "Configuration"); empty when all are fine."""
     problems = jira_connection_problems()
     for read in (enabled_endpoints, IncrementalSettings.from_env, FlowStages.from_env, parse_tolerance,
-                 snowflake_sync_from_env, step_executor):
+                 snowflake_sync_from_env, step_executor, metadata_versions_from_env):
         problems += collect(read)
     return problems

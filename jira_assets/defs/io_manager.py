@@ -15,9 +15,17 @@ from pydantic import Field
 from pyiceberg.catalog import Catalog
 
 from jira_assets.defs.snowflake import SnowflakeSync
+from jira_assets.env import env_number
 from jira_assets.lake.catalog import DEFAULT_CATALOG_NAME, DEFAULT_NAMESPACE, open_catalog
 from jira_assets.lake.reader import LakeReader
-from jira_assets.lake.writer import TableWrite, LakeWriter, markdown_preview
+from jira_assets.lake.writer import DEFAULT_METADATA_VERSIONS, TableWrite, LakeWriter, markdown_preview
+
+KEEP_METADATA_VERSIONS_ENV = "JIRA_ASSETS_KEEP_METADATA_VERSIONS"
+
+
+def metadata_versions_from_env() -> int:
+    return env_number(KEEP_METADATA_VERSIONS_ENV, DEFAULT_METADATA_VERSIONS, kind=int, minimum=1,
+                      what="a whole number of metadata files")
 
 
 class IcebergIOManager(ConfigurableIOManager):
@@ -36,6 +44,9 @@ class IcebergIOManager(ConfigurableIOManager):
         default=None, description="pyiceberg catalog properties (e.g. type=rest, uri=...); overrides the embedded lake"
     )
     target_file_mb: int = Field(default=32, description="In-memory MB buffered per Parquet data file")
+    metadata_versions: int | None = Field(
+        default=None, ge=1, description=f"metadata.json files each table keeps (its newest ones); default "
+                                        f"${KEEP_METADATA_VERSIONS_ENV} or {DEFAULT_METADATA_VERSIONS}")
     snowflake: SnowflakeSync | None = Field(
         default=None, description="Optional: keep Snowflake in step after each commit (see lake/snowflake.py)"
     )
@@ -44,7 +55,8 @@ class IcebergIOManager(ConfigurableIOManager):
         return open_catalog(self.lake_dir, self.catalog_name, self.catalog_properties)
 
     def writer(self) -> LakeWriter:
-        return LakeWriter(self.catalog(), self.namespace, target_file_bytes=self.target_file_mb * 1024 * 1024)
+        return LakeWriter(self.catalog(), self.namespace, target_file_bytes=self.target_file_mb * 1024 * 1024,
+                          metadata_versions=self.metadata_versions or metadata_versions_from_env())
 
     def reader(self) -> LakeReader:
         return LakeReader(self.catalog(), self.namespace)

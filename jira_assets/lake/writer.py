@@ -36,7 +36,7 @@ from pyiceberg.exceptions import CommitFailedException
 from pyiceberg.io.pyarrow import ArrowScan, _dataframe_to_data_files, schema_to_pyarrow
 from pyiceberg.expressions import AlwaysTrue
 from pyiceberg.manifest import DataFile
-from pyiceberg.table import DataScan, FileScanTask, Table, Transaction
+from pyiceberg.table import DataScan, FileScanTask, Table, TableProperties, Transaction
 
 from jira_assets.lake import arrow as lake_arrow
 from jira_assets.lake.catalog import DEFAULT_NAMESPACE, is_sqlite_busy, retry_busy
@@ -305,6 +305,9 @@ class _Matcher:
         return pc.and_(result, owned)
 
 
+DEFAULT_METADATA_VERSIONS = 10
+
+
 class LakeWriter(LakeReader):
     """Writes (and reads) tables of one namespace of a pyiceberg catalog."""
 
@@ -316,9 +319,11 @@ class LakeWriter(LakeReader):
         target_file_bytes: int = DEFAULT_TARGET_FILE_BYTES,
         preview_rows: int = 5,
         commit_attempts: int = 5,
+        metadata_versions: int = DEFAULT_METADATA_VERSIONS,
     ) -> None:
         super().__init__(catalog, namespace)
         self.target_file_bytes = target_file_bytes
+        self.metadata_versions = metadata_versions
         self.preview_rows = preview_rows
         self.commit_attempts = commit_attempts
         self._namespace_ready = False
@@ -326,7 +331,8 @@ class LakeWriter(LakeReader):
     def for_site(self, site: str | None) -> LakeWriter:
         """Writes of one site: a replace replaces only its rows, merges delete only its rows, commits say whose."""
         writer = LakeWriter(self.catalog, self.namespace, target_file_bytes=self.target_file_bytes,
-                            preview_rows=self.preview_rows, commit_attempts=self.commit_attempts)
+                            preview_rows=self.preview_rows, commit_attempts=self.commit_attempts,
+                            metadata_versions=self.metadata_versions)
         writer.site = site
         return writer
 
@@ -379,10 +385,11 @@ class LakeWriter(LakeReader):
         table = self.load(name)
         base_snapshot_id = table.metadata.current_snapshot_id if table is not None else None
         if table is None:
-            tx: Transaction = self.catalog.create_table_transaction(self.identifier(name), schema=declared)
+            tx: Transaction = self.catalog.create_table_transaction(self.identifier(name), schema=declared,
+                                                                    properties=self.metadata_properties())
             columns_added: list[str] = []
         else:
-            tx = table.transaction()
+            tx = self._transaction(table)
             self._rename(tx, tw.renames)
             columns_added = self._evolve(tx, declared)
 
@@ -626,19 +633,33 @@ class LakeWriter(LakeReader):
                 if tx is None:  # the earlier attempt did land
                     return self.load(name)
 
+    def metadata_properties(self) -> dict[str, str]:
+        """Each commit deletes the metadata files beyond the newest `metadata_versions`: time travel needs only
+        the current one (it lists every kept snapshot), and without a bound the folder grows by a file a commit."""
+        return {TableProperties.METADATA_DELETE_AFTER_COMMIT_ENABLED: "true",
+                TableProperties.METADATA_PREVIOUS_VERSIONS_MAX: str(self.metadata_versions)}
+
+    def _transaction(self, table: Table) -> Transaction:
+        """A transaction on `table` that also brings its metadata retention to this writer's (older lakes)."""
+        tx = table.transaction()
+        wanted = self.metadata_properties()
+        if any(table.properties.get(k) != v for k, v in wanted.items()):
+            tx.set_properties(wanted)
+        return tx
+
     def _fresh_transaction(self, name, base_snapshot_id, write_id, old_tx, renames=None) -> Transaction | None:
         """A new transaction equivalent to `old_tx` after a failed commit, if the table is unchanged."""
         table = self.load(name)
         if table is None:
             if base_snapshot_id is not None:
                 raise CommitFailedException(f"table {name} disappeared during the write")
-            tx = self.catalog.create_table_transaction(self.identifier(name), schema=old_tx.table_metadata.schema())
-            return tx
+            return self.catalog.create_table_transaction(self.identifier(name), schema=old_tx.table_metadata.schema(),
+                                                         properties=self.metadata_properties())
         if read_summary(table).get(WRITE_ID_PROPERTY) == write_id:
             return None
         if table.metadata.current_snapshot_id != base_snapshot_id:
             raise CommitFailedException(f"table {name} was changed by another writer during this write")
-        tx = table.transaction()
+        tx = self._transaction(table)
         self._rename(tx, renames or {})
         wanted = old_tx.table_metadata.schema()
         new = [f for f in schema_to_pyarrow(wanted, include_field_ids=False) if f.name not in table.schema().column_names]

@@ -448,3 +448,43 @@ def test_a_commit_landing_between_plan_and_commit_makes_expiry_plan_again(lake):
     assert (result.snapshots_before, result.snapshots_expired, result.snapshots_after) == (6, 5, 1)
     assert lake.last_committed_property("t", "cursor") == "late"
     assert len(lake.read_table("t")) == 51
+
+
+# ---- metadata files ----------------------------------------------------------------------------------------------
+
+
+def metadata_files(lake, name="t") -> list[Path]:
+    location = lake.load(name).metadata_location.removeprefix("file://")
+    return sorted(Path(location).parent.glob("*.metadata.json"))
+
+
+def test_each_commit_keeps_only_the_newest_metadata_files_and_every_snapshot_still_reads(tmp_path):
+    lake = LakeWriter(open_catalog(tmp_path / "lake"), metadata_versions=3)
+    for i in range(12):
+        merge(lake, [i], f"m{i}", cursor=str(i))
+    table = lake.load("t")
+    # The current file and the 3 before it; the 9 older ones went with the commits that pushed them out.
+    assert len(metadata_files(lake)) == 4
+    assert len(table.metadata.metadata_log) == 3
+    assert len(table.metadata.snapshots) == 12  # time travel is in the current file: every snapshot reads
+    assert [table.scan(snapshot_id=s.snapshot_id).to_arrow().num_rows for s in table.metadata.snapshots] == \
+        list(range(1, 13))
+    assert lake.last_committed_property("t", "cursor") == "11"
+
+
+def test_a_table_written_before_the_bound_takes_it_on_its_next_commit(tmp_path):
+    catalog = open_catalog(tmp_path / "lake")
+    unbounded = LakeWriter(catalog)
+    for i in range(8):
+        merge(unbounded, [i])
+    # As a lake written before the bound existed: the table has no retention properties.
+    with unbounded.load("t").transaction() as tx:
+        tx.remove_properties("write.metadata.previous-versions-max", "write.metadata.delete-after-commit.enabled")
+    assert len(metadata_files(unbounded)) == 9
+    bounded = LakeWriter(catalog, metadata_versions=2)
+    merge(bounded, [8])
+    props = bounded.load("t").properties
+    assert props["write.metadata.previous-versions-max"] == "2"
+    assert props["write.metadata.delete-after-commit.enabled"] == "true"
+    assert len(metadata_files(bounded)) == 3
+    assert bounded.row_count("t") == 9
