@@ -76,6 +76,12 @@ def step_priority(spec: EndpointSpec) -> int:
     return 1 if spec.parent is not None else 0
 
 
+def upstream_in_run(context: AssetExecutionContext, spec: AssetSpec) -> bool:
+    """Whether this run also builds one of the asset's upstream assets (None: the whole job is selected)."""
+    selection = context.run.asset_selection
+    return selection is None or any(dep.asset_key in selection for dep in spec.deps)
+
+
 def build_asset(spec: EndpointSpec, enabled: Iterable[str], site: SiteNames = ONLY_SITE) -> AssetsDefinition:
     key = site.key(spec.name)
     enabled = list(enabled)
@@ -108,8 +114,10 @@ def build_asset(spec: EndpointSpec, enabled: Iterable[str], site: SiteNames = ON
                     write = table_write(ctx, lambda: jira.client(scope=context.run_id),
                                         lambda err: refusal(spec, err), progress)
                 except InputMissing as err:
-                    # A derived table whose other input is outside this run (`issue_search+` on a fresh lake): the
-                    # run goes on, the table and its checks wait for that input, downstream steps skip.
+                    if not upstream_in_run(context, full_spec):  # selected on its own: it fails, saying why
+                        raise Failure(description=f"{err}.", allow_retries=False) from None
+                    # Pulled in by a selection such as `issue_search+` on a fresh lake while another of its inputs
+                    # is outside the run: the run goes on, the table and its checks wait, downstream steps skip.
                     context.log.warning(f"{key.to_user_string()} is not built in this run: {err}.")
                     return
                 report = ProgressReport(context, key, jira.effective_rate_limit(),

@@ -126,11 +126,12 @@ class SyncStrategy:
 
     def check_inputs(self, ctx: SyncContext) -> None:
         """Raises InputMissing naming every table of `requires` the lake has never built."""
-        missing = " and ".join(t for t in self.requires if not ctx.lake.table_exists(t))
+        missing = [t for t in self.requires if not ctx.lake.table_exists(t)]
         if missing:
-            raise InputMissing(f"{ctx.spec.name} is computed from {missing}, which "
-                               f"{'have' if ' and ' in missing else 'has'} never been built: "
-                               f"materialize {missing} first")
+            names = " and ".join(filter(None, [", ".join(missing[:-1]), missing[-1]]))
+            raise InputMissing(f"{ctx.spec.name} is computed from {names}, which "
+                               f"{'have' if len(missing) > 1 else 'has'} never been built: "
+                               f"materialize {names} first")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
