@@ -4,6 +4,8 @@ groupname), groups/picker, groupuserpicker, user properties, mypreferences/local
 
 from __future__ import annotations
 
+import re
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -192,8 +194,17 @@ async def group_get(request: Request) -> Response:
     if g is None:
         raise HttpError(404, ["Specified group does not exist."])
     start, mr = paging(request, 50, 50)
+    expand = set()
+    for value in multi(request, "expand"):
+        # `users[10:59]` pages the members inline (both ends inclusive, at most 50), as older clients ask
+        ranged = re.fullmatch(r"users\[(\d+):(\d+)\]", value)
+        if ranged:
+            start = int(ranged[1])
+            mr = max(0, min(50, int(ranged[2]) - start + 1))
+            value = "users"
+        expand.add(value)
     members = group_members(t, g, bool_param(qp.get("includeInactiveUsers"), True))
-    return js(group_full(sim.r, g, members, start, mr, set(multi(request, "expand"))))
+    return js(group_full(sim.r, g, members, start, mr, expand))
 
 
 async def user_properties(request: Request) -> Response:
